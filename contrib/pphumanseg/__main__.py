@@ -1,0 +1,5 @@
+import sys
+
+from pphumanseg.cli.main import main
+
+sys.exit(main())

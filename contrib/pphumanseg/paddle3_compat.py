@@ -1,0 +1,93 @@
+"""Makes paddleseg 2.8.0's trainer, evaluator, losses and metrics work on PaddlePaddle 3.x.
+
+Design call: pphumanseg owns its train/eval loop (``pphumanseg.core``) because the commands need
+things paddleseg's loop lacks (atomic checkpoints, per-term loss logs, SC and temporal metrics).
+paddleseg's own ``core.train``/``core.evaluate`` stay usable too, for users' scripts and for the
+training benchmark; this module is the only place that touches paddleseg for that, and it patches
+attributes at import time rather than editing site-packages. Each patch fixes one breakage:
+
+1. ``CrossEntropyLoss._post_process_loss`` multiplies a float32 mask by ``ones_like(label)``
+   (int64); Paddle 3 refuses int/float type promotion.
+2. ``core.train`` averages per-term losses with ``l[0]``; Paddle 3 losses are 0-d, so that
+   indexing fails. Loss terms are reshaped to ``[1]`` as Paddle 2 returned them.
+3. ``utils.metrics.calculate_area`` concatenates 0-d sums; Paddle 3 cannot concat 0-d tensors.
+
+``apply()`` is idempotent and is called by ``import pphumanseg``.
+"""
+import importlib
+
+import paddle
+import paddle.nn.functional as F
+import paddleseg.utils.metrics as ppseg_metrics
+from paddleseg.models.losses.cross_entropy_loss import CrossEntropyLoss
+
+# paddleseg.core re-exports the function ``train`` under the module's name.
+ppseg_train = importlib.import_module("paddleseg.core.train")
+
+_APPLIED = False
+
+
+def _post_process_loss(self, logit, label, semantic_weights, loss):
+    """Reduces a per-pixel CE loss like paddleseg 2.8 does, with every operand in float32."""
+    if self.avg_non_ignore:
+        mask = paddle.cast(label != self.ignore_index, "float32")
+    else:
+        mask = paddle.ones(label.shape, dtype="float32")
+    mask.stop_gradient = True
+    label.stop_gradient = True
+    if loss.ndim > mask.ndim:
+        loss = paddle.squeeze(loss, axis=-1)
+    loss = loss * mask
+    if semantic_weights is not None:
+        loss = loss * semantic_weights
+    if self.weight is not None:
+        one_hot = F.one_hot(label * paddle.cast(mask, label.dtype), logit.shape[-1])
+        coef = paddle.sum(one_hot * self.weight, axis=-1)
+    else:
+        coef = paddle.ones(label.shape, dtype="float32")
+    if self.top_k_percent_pixels == 1.0:
+        return paddle.mean(loss) / (paddle.mean(mask * coef) + self.EPS)
+    loss = loss.reshape((-1,))
+    top_k_pixels = int(self.top_k_percent_pixels * loss.numel())
+    loss, indices = paddle.topk(loss, top_k_pixels)
+    coef = paddle.gather(coef.reshape((-1,)), indices)
+    coef.stop_gradient = True
+    return loss.mean() / (paddle.mean(coef) + self.EPS)
+
+
+def _loss_terms_as_1d(loss_computation):
+    def wrapped(*args, **kwargs):
+        return [paddle.reshape(term, [1]) for term in loss_computation(*args, **kwargs)]
+
+    wrapped.__wrapped__ = loss_computation
+    return wrapped
+
+
+def calculate_area(pred, label, num_classes, ignore_index=255):
+    """Per-class intersection, prediction and label areas (int64 tensors of shape [num_classes])."""
+    if pred.ndim == 4:
+        pred = paddle.squeeze(pred, axis=1)
+    if label.ndim == 4:
+        label = paddle.squeeze(label, axis=1)
+    if pred.shape != label.shape:
+        raise ValueError(f"Shape of `pred` and `label` should be equal, "
+                         f"but there are {pred.shape} and {label.shape}.")
+    valid = label != ignore_index
+    pred_areas, label_areas, intersect_areas = [], [], []
+    for class_id in range(num_classes):
+        pred_i = paddle.logical_and(pred == class_id, valid)
+        label_i = label == class_id
+        pred_areas.append(paddle.sum(paddle.cast(pred_i, "int64")))
+        label_areas.append(paddle.sum(paddle.cast(label_i, "int64")))
+        intersect_areas.append(paddle.sum(paddle.cast(paddle.logical_and(pred_i, label_i), "int64")))
+    return paddle.stack(intersect_areas), paddle.stack(pred_areas), paddle.stack(label_areas)
+
+
+def apply():
+    global _APPLIED
+    if _APPLIED:
+        return
+    CrossEntropyLoss._post_process_loss = _post_process_loss
+    ppseg_train.loss_computation = _loss_terms_as_1d(ppseg_train.loss_computation)
+    ppseg_metrics.calculate_area = calculate_area
+    _APPLIED = True
