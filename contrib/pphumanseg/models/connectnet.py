@@ -1,0 +1,311 @@
+"""ConnectNet, the ultra-lightweight portrait segmentation model of PP-HumanSeg.
+
+Paper: Chu et al., "PP-HumanSeg: Connectivity-Aware Portrait Segmentation with a Large-Scale
+Teleconferencing Video Dataset", WACV 2022 workshops, https://arxiv.org/abs/2112.07146.
+PaddleSeg released the same network as PP-HumanSeg-Lite (``PPHumanSegLite``,
+``paddleseg/models/pphumanseg_lite.py``); official checkpoints of that class load here through
+``convert_paddleseg_state_dict`` / ``load_checkpoint``.
+
+Layout, top to bottom: channel shuffle and the two ShuffleNetV2-style units, the encoder
+(``ConnectNetEncoder``, a BACKBONES component), the decoder, the model (``ConnectNet``, a MODELS
+component), then checkpoint conversion and loading.
+
+Differences from the PaddleSeg release, none of which changes what a checkpoint computes:
+* 137,466 parameters for two classes instead of 236,178: the release builds a second
+  depthwise-separable shortcut in every stride-1 unit that forward never calls; it is not built
+  here and is dropped when a release checkpoint is converted.
+* Kaiming-normal initialisation of convolutions instead of normal(std=0.001), whose tiny weights
+  give near-constant outputs before training.
+"""
+import logging
+import os
+import re
+from urllib.parse import urlparse
+
+import paddle
+import paddle.nn as nn
+import paddle.nn.functional as F
+from paddleseg.cvlibs import manager, param_init
+from paddleseg.models import layers
+from paddleseg.utils import utils as paddleseg_utils
+
+from pphumanseg._registry import register
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ConnectNet", "ConnectNetEncoder", "convert_paddleseg_state_dict", "load_checkpoint"]
+
+
+def conv_bn_relu(in_channels, out_channels, kernel_size, stride=1):
+    """Bias-free convolution + BN + ReLU with symmetric padding, as in the released model.
+
+    Explicit padding matters: paddleseg's default ``padding='same'`` pads stride-2 convolutions
+    asymmetrically, which would shift every feature map against the released weights.
+    """
+    return layers.ConvBNReLU(in_channels, out_channels, kernel_size, padding=kernel_size // 2,
+                             stride=stride, bias_attr=False)
+
+
+def separable_conv_bn_relu(in_channels, out_channels, stride=1):
+    """3x3 depthwise conv + BN, then bias-free 1x1 conv + BN + ReLU."""
+    return layers.SeparableConvBNReLU(in_channels, out_channels, 3, padding=1, stride=stride,
+                                      bias_attr=False, pointwise_bias=False)
+
+
+def channel_shuffle(x, groups=2):
+    """Interleaves the channels of ``groups`` equal groups (ShuffleNet).
+
+    The output shape is taken from ``paddle.shape`` so that a traced graph accepts any input size.
+    """
+    shape = paddle.shape(x)
+    x = paddle.reshape(x, [0, groups, x.shape[1] // groups, -1])
+    x = paddle.transpose(x, [0, 2, 1, 3])
+    return paddle.reshape(x, shape)
+
+
+class ShuffleUnit(nn.Layer):
+    """Stride-1 ShuffleNetV2 unit: one half of the channels passes through, the other half goes
+    through a 1x1 conv and a depthwise-separable conv; the halves are concatenated and shuffled.
+
+    Args:
+        channels (int): Input and output channels (even).
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        half = channels // 2
+        self.pointwise = conv_bn_relu(half, half, 1)
+        self.separable = separable_conv_bn_relu(half, half)
+
+    def forward(self, x):
+        passthrough, branch = paddle.split(x, 2, axis=1)
+        branch = self.separable(self.pointwise(branch))
+        return channel_shuffle(paddle.concat([passthrough, branch], axis=1))
+
+
+class ShuffleDownUnit(nn.Layer):
+    """Stride-2 ShuffleNetV2 unit: both halves of the output see the whole input, one through a
+    strided depthwise-separable conv, the other through a 1x1 conv and a strided
+    depthwise-separable conv; the halves are concatenated and shuffled.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels (even).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        half = out_channels // 2
+        self.shortcut = separable_conv_bn_relu(in_channels, half, stride=2)
+        self.pointwise = conv_bn_relu(in_channels, half, 1)
+        self.separable = separable_conv_bn_relu(half, half, stride=2)
+
+    def forward(self, x):
+        branch = self.separable(self.pointwise(x))
+        return channel_shuffle(paddle.concat([self.shortcut(x), branch], axis=1))
+
+
+@register(manager.BACKBONES)
+class ConnectNetEncoder(nn.Layer):
+    """ConnectNet's encoder: a stride-2 stem, a max-pool and two ShuffleNetV2 stages.
+
+    ``forward`` returns the features at 1/2, 1/8 and 1/16 of the input size, whose channel counts
+    are ``feat_channels``.
+
+    Args:
+        in_channels (int): Channels of the input image. Default: 3.
+        stem_channels (int): Channels of the stride-2 stem convolution. Default: 36.
+        stage_channels (tuple[int]): Output channels of each stage (even). Default: (72, 144).
+        stage_depths (tuple[int]): Units per stage, the first of which down-samples by 2.
+            Default: (4, 8).
+    """
+
+    def __init__(self, in_channels: int = 3, stem_channels: int = 36,
+                 stage_channels: tuple = (72, 144), stage_depths: tuple = (4, 8)):
+        super().__init__()
+        if len(stage_channels) != len(stage_depths):
+            raise ValueError(f"stage_channels {list(stage_channels)} and stage_depths "
+                             f"{list(stage_depths)} must have the same length")
+        self.stem = conv_bn_relu(in_channels, stem_channels, 3, stride=2)
+        self.pool = nn.MaxPool2D(kernel_size=3, stride=2, padding=1)
+        stages = []
+        stage_in = stem_channels
+        for channels, depth in zip(stage_channels, stage_depths):
+            units = [ShuffleDownUnit(stage_in, channels)]
+            units += [ShuffleUnit(channels) for _ in range(depth - 1)]
+            stages.append(nn.Sequential(*units))
+            stage_in = channels
+        self.stages = nn.LayerList(stages)
+        self.feat_channels = [stem_channels] + list(stage_channels)
+
+    def forward(self, x):
+        x = self.stem(x)
+        features = [x]
+        x = self.pool(x)
+        for stage in self.stages:
+            x = stage(x)
+            features.append(x)
+        return features
+
+
+class ConnectNetDecoder(nn.Layer):
+    """Fuses the deepest encoder feature with a projection of the 1/2-scale stem feature.
+
+    The classifier is a depthwise-separable conv whose pointwise part ends in BN + ReLU, as in the
+    released model (its logits are therefore non-negative); it is kept so official checkpoints
+    compute the same outputs.
+
+    Args:
+        skip_channels (int): Channels of the 1/2-scale feature.
+        deep_channels (int): Channels of the deepest feature.
+        num_classes (int): Number of output classes.
+        align_corners (bool): ``align_corners`` of the bilinear up-sampling.
+        skip_proj_channels (int): Channels of the projected 1/2-scale feature. Default: 18.
+        decoder_channels (int): Channels inside the decoder. Default: 64.
+    """
+
+    def __init__(self, skip_channels: int, deep_channels: int, num_classes: int,
+                 align_corners: bool, skip_proj_channels: int = 18, decoder_channels: int = 64):
+        super().__init__()
+        self.align_corners = align_corners
+        self.skip_proj = conv_bn_relu(skip_channels, skip_proj_channels, 1)
+        self.context = separable_conv_bn_relu(deep_channels, decoder_channels)
+        self.fuse = separable_conv_bn_relu(skip_proj_channels + decoder_channels, decoder_channels)
+        self.classifier = separable_conv_bn_relu(decoder_channels, num_classes)
+
+    def forward(self, skip, deep):
+        skip = self.skip_proj(skip)
+        deep = F.interpolate(self.context(deep), paddle.shape(skip)[2:], mode="bilinear",
+                             align_corners=self.align_corners)
+        return self.classifier(self.fuse(paddle.concat([skip, deep], axis=1)))
+
+
+@register(manager.MODELS)
+class ConnectNet(nn.Layer):
+    """ConnectNet (PP-HumanSeg-Lite): 137K parameters, 266M FLOPs at 398x224 for two classes.
+
+    Returns a one-element list of logits at the input size, as PaddleSeg models do. Any input
+    size works; the graph traces with ``paddle.jit.to_static``.
+
+    Args:
+        num_classes (int): Number of classes. Default: 2 (background, person).
+        in_channels (int): Channels of the input image. Default: 3.
+        align_corners (bool): ``align_corners`` of the bilinear up-sampling. Default: False.
+        pretrained (str, optional): Path or URL of a checkpoint to load, from this class or from
+            paddleseg's ``PPHumanSegLite`` (converted on the fly). Default: None.
+    """
+
+    def __init__(self, num_classes: int = 2, in_channels: int = 3, align_corners: bool = False,
+                 pretrained: str = None):
+        super().__init__()
+        self.num_classes = num_classes
+        self.align_corners = align_corners
+        self.encoder = ConnectNetEncoder(in_channels)
+        skip_channels, *_, deep_channels = self.encoder.feat_channels
+        self.decoder = ConnectNetDecoder(skip_channels, deep_channels, num_classes, align_corners)
+        self.init_weight()
+        if pretrained is not None:
+            load_checkpoint(self, pretrained)
+
+    def forward(self, x):
+        features = self.encoder(x)
+        logit = self.decoder(features[0], features[-1])
+        logit = F.interpolate(logit, paddle.shape(x)[2:], mode="bilinear",
+                              align_corners=self.align_corners)
+        return [logit]
+
+    def init_weight(self):
+        for layer in self.sublayers():
+            if isinstance(layer, nn.Conv2D):
+                param_init.kaiming_normal_init(layer.weight)
+            elif isinstance(layer, (nn.BatchNorm2D, nn.SyncBatchNorm)):
+                param_init.constant_init(layer.weight, value=1.0)
+                param_init.constant_init(layer.bias, value=0.0)
+
+
+# Prefixes of paddleseg's PPHumanSegLite parameters and the ConnectNet prefixes they map to.
+_PADDLESEG_PREFIXES = (
+    (re.compile(r"^conv_bn0\."), "encoder.stem."),
+    (re.compile(r"^conv_bn1\."), "decoder.skip_proj."),
+    (re.compile(r"^depthwise_separable0\."), "decoder.context."),
+    (re.compile(r"^depthwise_separable1\."), "decoder.fuse."),
+    (re.compile(r"^depthwise_separable2\."), "decoder.classifier."),
+)
+_PADDLESEG_UNIT = re.compile(r"^block(?P<stage>[12])\.(?P<unit>\d+)\.(?P<part>_conv|"
+                             r"_depthwise_separable_0|_depthwise_separable_1)\.(?P<rest>.+)$")
+_UNIT_PARTS = {"_conv": "pointwise", "_depthwise_separable_0": "shortcut",
+               "_depthwise_separable_1": "separable"}
+
+
+def _convert_key(key):
+    """ConnectNet name of a PPHumanSegLite parameter; None for the unused stride-1 shortcuts."""
+    for pattern, prefix in _PADDLESEG_PREFIXES:
+        if pattern.match(key):
+            return pattern.sub(prefix, key)
+    unit = _PADDLESEG_UNIT.match(key)
+    if unit is None:
+        return key
+    index = int(unit["unit"])
+    if unit["part"] == "_depthwise_separable_0" and index > 0:
+        return None
+    stage = int(unit["stage"]) - 1
+    return f"encoder.stages.{stage}.{index}.{_UNIT_PARTS[unit['part']]}.{unit['rest']}"
+
+
+def convert_paddleseg_state_dict(state_dict):
+    """Checkpoint filter: renames a paddleseg ``PPHumanSegLite`` state dict to ConnectNet's names.
+
+    Only the stride-1 units' ``_depthwise_separable_0`` parameters, which the released forward
+    never uses, are dropped. Keys already in ConnectNet's naming pass through unchanged, so the
+    function can be applied to any checkpoint.
+    """
+    converted = {}
+    for key, value in state_dict.items():
+        new_key = _convert_key(key)
+        if new_key is not None:
+            converted[new_key] = value
+    return converted
+
+
+def _resolve(path_or_url):
+    if urlparse(path_or_url).netloc:
+        return paddleseg_utils.download_pretrained_model(path_or_url)
+    return path_or_url
+
+
+def load_checkpoint(model, path_or_url):
+    """Loads a ConnectNet or paddleseg ``PPHumanSegLite`` checkpoint into ``model``.
+
+    Parameters whose shape differs (e.g. the classifier when fine-tuning to another number of
+    classes) keep their initial values and are logged.
+
+    Args:
+        model (ConnectNet): The model to fill.
+        path_or_url (str): A ``.pdparams`` file, or a URL that paddleseg can download.
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        KeyError: if the checkpoint lacks parameters of the model or has parameters it does not
+            know (it is then not a ConnectNet / PPHumanSegLite checkpoint).
+    """
+    path = _resolve(path_or_url)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    checkpoint = convert_paddleseg_state_dict(paddle.load(path))
+    own = model.state_dict()
+    missing = sorted(set(own) - set(checkpoint))
+    unexpected = sorted(set(checkpoint) - set(own))
+    if missing or unexpected:
+        raise KeyError(f"{path} is not a ConnectNet checkpoint: missing {missing[:3]}"
+                       f"{'...' if len(missing) > 3 else ''} ({len(missing)}), unexpected "
+                       f"{unexpected[:3]}{'...' if len(unexpected) > 3 else ''} ({len(unexpected)})")
+    loadable = {}
+    for key, value in checkpoint.items():
+        if list(value.shape) == list(own[key].shape):
+            loadable[key] = value
+        else:
+            logger.warning("%s: %s has shape %s in the checkpoint and %s in the model; kept the "
+                           "model's initial values", path, key, list(value.shape),
+                           list(own[key].shape))
+    model.set_state_dict(loadable)
+    return model
