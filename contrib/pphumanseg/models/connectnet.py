@@ -299,13 +299,12 @@ def load_checkpoint(model, path_or_url):
         raise KeyError(f"{path} is not a ConnectNet checkpoint: missing {missing[:3]}"
                        f"{'...' if len(missing) > 3 else ''} ({len(missing)}), unexpected "
                        f"{unexpected[:3]}{'...' if len(unexpected) > 3 else ''} ({len(unexpected)})")
-    loadable = {}
     for key, value in checkpoint.items():
         if list(value.shape) == list(own[key].shape):
-            loadable[key] = value
+            own[key] = value
         else:
             logger.warning("%s: %s has shape %s in the checkpoint and %s in the model; kept the "
                            "model's initial values", path, key, list(value.shape),
                            list(own[key].shape))
-    model.set_state_dict(loadable)
+    model.set_state_dict(own)
     return model
