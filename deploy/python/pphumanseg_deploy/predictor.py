@@ -1,0 +1,114 @@
+"""``Predictor``: an exported model directory in, a foreground probability per image out."""
+import cv2
+import numpy as np
+
+from .deploy_config import DeployConfig
+from .errors import DeployError
+from .preprocess import Preprocess
+
+FOREGROUND_CLASS = 1
+RUNTIMES = ("paddle", "onnx", "lite")
+
+
+def _load_backend(runtime, config, threads, use_gpu, onednn):
+    # Each backend module imports its runtime library only when constructed.
+    if runtime == "paddle":
+        from .paddle_backend import PaddleBackend
+
+        return PaddleBackend(config, threads=threads, use_gpu=use_gpu, onednn=onednn)
+    if onednn is not None:
+        raise DeployError(f"onednn: only the paddle runtime uses oneDNN, not {runtime!r}")
+    if runtime == "onnx":
+        from .onnx_backend import OnnxBackend
+
+        return OnnxBackend(config, threads=threads, use_gpu=use_gpu)
+    if runtime == "lite":
+        from .lite_backend import LiteBackend
+
+        return LiteBackend(config, threads=threads, use_gpu=use_gpu)
+    raise DeployError(f"runtime: {runtime!r} is not one of {RUNTIMES}")
+
+
+def _softmax_foreground(logits):
+    """Foreground probability of [C, h, w] logits, safe for logits of any magnitude."""
+    if logits.shape[0] == 2:
+        # softmax over two classes is a sigmoid of the difference; tanh never overflows.
+        return 0.5 + 0.5 * np.tanh(0.5 * (logits[1] - logits[0]))
+    shifted = np.exp(logits - logits.max(axis=0, keepdims=True))
+    return shifted[FOREGROUND_CLASS] / shifted.sum(axis=0)
+
+
+def _looks_like_probabilities(scores):
+    return (scores.min() >= 0.0 and scores.max() <= 1.0
+            and np.allclose(scores.sum(axis=0), 1.0, atol=1e-3))
+
+
+def foreground_probability(output, output_op=None):
+    """The foreground probability map (h, w) float32 of one network output.
+
+    Args:
+        output (np.ndarray): The first output for a batch of one: class labels [1, h, w] or
+            [1, 1, h, w] (``argmax`` exports), probabilities or logits [1, C, h, w].
+        output_op (str|None): deploy.yaml's ``output_op``; None (older exports) decides from the
+            values: integers are labels, rows summing to one are probabilities, else logits.
+    """
+    if output.ndim == 4 and output.shape[1] == 1:
+        output = output[:, 0]
+    if output.ndim == 3 or output_op == "argmax" or np.issubdtype(output.dtype, np.integer):
+        labels = output.reshape(output.shape[-2:])
+        return (labels == FOREGROUND_CLASS).astype(np.float32)
+    if output.ndim != 4 or output.shape[1] <= FOREGROUND_CLASS:
+        raise DeployError(f"model output of shape {list(output.shape)} is not [1, C>=2, H, W] scores")
+    scores = output[0].astype(np.float32, copy=False)
+    if output_op == "softmax" or (output_op is None and _looks_like_probabilities(scores)):
+        return np.ascontiguousarray(scores[FOREGROUND_CLASS])
+    return _softmax_foreground(scores).astype(np.float32, copy=False)
+
+
+class Predictor:
+    """Foreground (person) probability for BGR images, with one of three runtimes.
+
+    Args:
+        model_dir (str): Exported model directory (deploy.yaml plus the model files).
+        runtime (str): "paddle" (Paddle Inference), "onnx" (ONNX Runtime, model.onnx) or "lite"
+            (Paddle Lite, model_x86.nb / model_arm.nb for the running CPU).
+        threads (int): CPU threads for the runtime.
+        use_gpu (bool): Run on the GPU (paddle and onnx runtimes).
+        onednn (bool|None): Paddle Inference only: use oneDNN on CPU; None decides per graph format.
+    """
+
+    def __init__(self, model_dir, runtime="paddle", threads=1, use_gpu=False, onednn=None):
+        if runtime not in RUNTIMES:
+            raise DeployError(f"runtime: {runtime!r} is not one of {RUNTIMES}")
+        if not isinstance(threads, int) or threads < 1:
+            raise DeployError(f"threads: must be a positive integer, got {threads!r}")
+        self.config = DeployConfig(model_dir)
+        self.runtime = runtime
+        self.preprocess = Preprocess(self.config.transforms, self.config.fixed_input_size,
+                                     source=self.config.path)
+        self.backend = _load_backend(runtime, self.config, threads, use_gpu, onednn)
+
+    def run_network(self, batch):
+        """The raw first output of the network for a preprocessed 1x3xhxw float32 batch."""
+        return self.backend.run(batch)
+
+    def predict_low_res(self, image_bgr):
+        """Foreground probability (h, w) float32 at the network's resolution."""
+        if not (isinstance(image_bgr, np.ndarray) and image_bgr.dtype == np.uint8
+                and image_bgr.ndim == 3 and image_bgr.shape[2] == 3):
+            raise DeployError("predict: expected an HxWx3 uint8 BGR image")
+        output = self.run_network(self.preprocess(image_bgr))
+        return foreground_probability(output, self.config.output_op)
+
+    def predict(self, image_bgr):
+        """Foreground probability (H, W) float32 in [0, 1] at the image's own resolution."""
+        probability = self.predict_low_res(image_bgr)
+        height, width = image_bgr.shape[:2]
+        return upsample(probability, width, height)
+
+
+def upsample(probability, width, height):
+    """Bilinear resize of a probability map to (width, height), kept within [0, 1]."""
+    if probability.shape != (height, width):
+        probability = cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
+    return probability
