@@ -1,0 +1,262 @@
+"""A conference participant or passer-by: appearance, pose and drawing.
+
+Geometry is expressed in the person's head height ``unit`` (pixels) around the base of the neck,
+so the same person can be drawn at any frame size. Every body part is drawn with label 1 through
+``Canvas``, which makes the mask the exact silhouette; facial features, collars and shading are
+drawn on the image only because they lie inside the silhouette.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .textures import FABRIC_PATTERNS, fabric
+
+# Arm poses: (upper-arm angle, forearm angle, wave amplitude, finger spread). Angles are radians
+# from straight down, positive away from the body, so pi points up.
+ARM_POSES = {
+    "rest": (0.12, 0.05, 0.0, 0.15),
+    "desk": (0.08, -1.5, 0.0, 0.1),
+    "gesture": (0.45, -2.35, 0.18, 0.45),
+    "wave": (1.35, 2.8, 0.45, 0.35),
+    "chin": (0.3, -2.8, 0.0, 0.15),
+    "raised": (0.2, -2.55, 0.08, 0.6),
+}
+ARM_POSE_NAMES = tuple(ARM_POSES)
+
+SKIN_TONES = np.array([(70, 90, 130), (95, 125, 175), (125, 160, 205), (160, 190, 230),
+                       (185, 205, 240)], np.float64)
+HAIR_COLORS = np.array([(22, 22, 28), (30, 45, 70), (45, 75, 115), (100, 160, 205),
+                        (145, 145, 150), (40, 70, 150)], np.float64)
+HAIR_STYLES = ("short", "long", "bun", "bald", "curly")
+
+
+def _rotate(vector, angle):
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.array([cos * vector[0] - sin * vector[1], sin * vector[0] + cos * vector[1]])
+
+
+def _direction(side, angle):
+    """Unit vector for an angle measured from straight down, mirrored by ``side`` (-1 left, +1 right)."""
+    return np.array([side * np.sin(angle), np.cos(angle)])
+
+
+def _shade(color, factor):
+    return tuple(float(min(255.0, c * factor)) for c in color)
+
+
+@dataclass
+class Pose:
+    """Where a person is and what they do in one frame.
+
+    ``neck`` is the base of the neck in pixels, ``unit`` the head height in pixels, ``roll`` the
+    head tilt in degrees, ``turn`` in [-1, 1] the head turning left/right, ``mouth`` in [0, 1] how
+    open the mouth is, ``arms`` two (upper, forearm, spread) triples for the image-left and
+    image-right arm, ``blink`` whether the eyes are closed.
+    """
+
+    neck: np.ndarray
+    unit: float
+    roll: float
+    turn: float
+    mouth: float
+    blink: bool
+    arms: tuple
+
+
+class Appearance:
+    """How a person looks, drawn from ``rng``: skin, hair, clothes, accessories.
+
+    Args:
+        rng: the video's ``numpy.random.Generator``.
+        texture_size: (width, height) of the clothing texture; it must cover the frame plus the
+            largest offset the person moves by.
+    """
+
+    def __init__(self, rng, texture_size):
+        weight = rng.uniform(0, len(SKIN_TONES) - 1)
+        low = int(weight)
+        high = min(low + 1, len(SKIN_TONES) - 1)
+        skin = SKIN_TONES[low] + (weight - low) * (SKIN_TONES[high] - SKIN_TONES[low])
+        self.skin = tuple(np.clip(skin + rng.uniform(-10, 10, 3), 0, 255))
+        self.hair = tuple(np.clip(HAIR_COLORS[rng.integers(len(HAIR_COLORS))] + rng.uniform(-8, 8, 3),
+                                  0, 255))
+        self.hair_style = HAIR_STYLES[rng.integers(len(HAIR_STYLES))]
+        # Clothes are sometimes skin- or wall-coloured on purpose: those are the hard cases.
+        if rng.random() < 0.2:
+            shirt = np.asarray(self.skin) * rng.uniform(0.9, 1.15)
+        else:
+            shirt = rng.uniform(20, 235, 3)
+        self.shirt = tuple(np.clip(shirt, 0, 255))
+        self.pattern = FABRIC_PATTERNS[rng.integers(len(FABRIC_PATTERNS))]
+        self.texture = fabric(rng, texture_size[1], texture_size[0], self.shirt, self.pattern)
+        self.long_sleeves = rng.random() < 0.6
+        self.collar = ("round", "v", "shirt")[rng.integers(3)]
+        self.glasses = rng.random() < 0.3
+        self.beard = rng.random() < 0.2
+        self.headset = rng.random() < 0.2
+        self.iris = tuple(rng.uniform(20, 90, 3))
+        self.lips = tuple(np.clip(np.asarray(self.skin) * np.array([0.75, 0.7, 1.0]) - 20, 0, 255))
+
+
+class Person:
+    """Draws one person from a motion (frame -> ``Pose`` or None when not in view).
+
+    Args:
+        appearance: how the person looks.
+        motion: callable mapping a frame index to a ``Pose``, or None while out of view.
+        finger_width: finger thickness as a fraction of the head height.
+        texture_origin: pixel position of the neck at which the clothing texture is centred.
+    """
+
+    def __init__(self, appearance, motion, finger_width, texture_origin):
+        self.look = appearance
+        self.motion = motion
+        self.finger_width = finger_width
+        self.texture_origin = np.asarray(texture_origin, np.float64)
+
+    def draw(self, canvas, t):
+        pose = self.motion(t)
+        if pose is None:
+            return
+        look, u = self.look, pose.unit
+        neck = pose.neck
+        head = neck + _rotate(np.array([0.0, -0.6 * u]), np.deg2rad(pose.roll))
+        if look.hair_style == "long":
+            self._draw_long_hair(canvas, head, neck, u)
+        canvas.polygon([neck + (-0.17 * u, -0.4 * u), neck + (0.17 * u, -0.4 * u),
+                        neck + (0.2 * u, 0.05 * u), neck + (-0.2 * u, 0.05 * u)],
+                       _shade(look.skin, 0.82), label=1)
+        self._draw_torso(canvas, neck, u)
+        self._draw_head(canvas, head, u, pose)
+        for side, arm in zip((-1, 1), pose.arms):
+            self._draw_arm(canvas, side, neck + (side * 0.93 * u, 0.42 * u), arm, u)
+
+    def _texture_view(self, canvas, neck):
+        texture = self.look.texture
+        pad_y = (texture.shape[0] - canvas.height) // 2
+        pad_x = (texture.shape[1] - canvas.width) // 2
+        dx, dy = np.round(neck - self.texture_origin).astype(int)
+        x0 = int(np.clip(pad_x - dx, 0, 2 * pad_x))
+        y0 = int(np.clip(pad_y - dy, 0, 2 * pad_y))
+        return texture[y0:y0 + canvas.height, x0:x0 + canvas.width]
+
+    def _draw_long_hair(self, canvas, head, neck, u):
+        hair = self.look.hair
+        canvas.polygon([head + (-0.42 * u, -0.1 * u), head + (0.42 * u, -0.1 * u),
+                        neck + (0.55 * u, 0.35 * u), neck + (-0.55 * u, 0.35 * u)],
+                       _shade(hair, 0.85), label=1)
+
+    def _draw_torso(self, canvas, neck, u):
+        # Half an outline from the collar over the shoulder down past the bottom of the frame.
+        half = np.array([(0.28, -0.08), (0.6, 0.05), (0.84, 0.16), (0.98, 0.31), (1.06, 0.5),
+                         (1.12, 1.2), (1.2, 6.0)])
+        outline = [neck + (x * u, y * u) for x, y in half[::-1] * (-1, 1)]
+        outline += [neck + (x * u, y * u) for x, y in half]
+        look = self.look
+        canvas.polygon(outline, _shade(look.shirt, 0.6), label=1)
+        inner = [neck + (x * u * 0.985, y * u + 0.01 * u) for x, y in half[::-1] * (-1, 1)]
+        inner += [neck + (x * u * 0.985, y * u + 0.01 * u) for x, y in half]
+        canvas.textured_polygon(inner, self._texture_view(canvas, neck))
+        if look.collar == "v":
+            canvas.polygon([neck + (-0.22 * u, -0.07 * u), neck + (0.22 * u, -0.07 * u),
+                            neck + (0, 0.42 * u)], _shade(look.skin, 0.85))
+        elif look.collar == "round":
+            canvas.ellipse(neck + (0, -0.04 * u), (0.24 * u, 0.12 * u), 0, _shade(look.skin, 0.85),
+                           arc=(0, 180))
+        else:
+            white = (235, 235, 235)
+            for side in (-1, 1):
+                canvas.polygon([neck + (side * 0.05 * u, 0.02 * u), neck + (side * 0.3 * u, -0.07 * u),
+                                neck + (side * 0.25 * u, 0.25 * u)], white)
+
+    def _draw_head(self, canvas, head, u, pose):
+        look = self.look
+        roll = np.deg2rad(pose.roll)
+
+        def at(dx, dy):
+            return head + _rotate(np.array([dx * u, dy * u]), roll)
+
+        turn = pose.turn
+        shift = 0.14 * turn
+        skin = look.skin
+        for side in (-1, 1):
+            if side * turn < 0.6:
+                canvas.ellipse(at(side * (0.36 - 0.05 * side * turn), 0.02), (0.07 * u, 0.12 * u),
+                               pose.roll, _shade(skin, 0.9), label=1)
+        has_hair = look.hair_style != "bald"
+        if has_hair:
+            scale = 1.12 if look.hair_style == "curly" else 1.0
+            canvas.ellipse(at(0, -0.1), (0.42 * u * scale, 0.46 * u * scale), pose.roll,
+                           look.hair, label=1)
+            if look.hair_style == "bun":
+                canvas.ellipse(at(-0.05, -0.55), (0.18 * u, 0.14 * u), pose.roll, look.hair, label=1)
+        canvas.ellipse(at(0, 0.02), ((0.35 - 0.04 * abs(turn)) * u, 0.48 * u), pose.roll, skin, label=1)
+        # Light falls from one side: a darker cheek.
+        canvas.ellipse(at(0.12 - shift, 0.08), (0.2 * u, 0.36 * u), pose.roll, _shade(skin, 0.9))
+        canvas.ellipse(at(-0.06 + shift, 0.0), (0.22 * u, 0.38 * u), pose.roll, skin)
+        if has_hair:
+            canvas.ellipse(at(0, -0.26), (0.37 * u, 0.2 * u), pose.roll, look.hair, label=1,
+                           arc=(180, 360))
+        if look.beard:
+            canvas.ellipse(at(shift, 0.24), (0.3 * u, 0.25 * u), pose.roll, _shade(look.hair, 1.1),
+                           arc=(0, 180))
+        self._draw_face(canvas, at, u, pose, shift)
+        if look.headset:
+            dark = (35, 35, 40)
+            canvas.ellipse(at(0, -0.2), (0.45 * u, 0.4 * u), pose.roll, dark, label=1, arc=(190, 350))
+            canvas.ellipse(at(-0.4, 0.0), (0.09 * u, 0.15 * u), pose.roll, dark, label=1)
+            canvas.line(at(-0.4, 0.05), at(-0.05 + shift, 0.3), max(1.0, 0.03 * u), dark, label=1)
+
+    def _draw_face(self, canvas, at, u, pose, shift):
+        look = self.look
+        brow = max(1.0, 0.035 * u)
+        for side in (-1, 1):
+            eye = at(side * 0.15 + shift, -0.02)
+            if pose.blink:
+                canvas.line(eye - (0.06 * u, 0), eye + (0.06 * u, 0), max(1.0, 0.02 * u), (60, 60, 70))
+            else:
+                canvas.ellipse(eye, (0.065 * u, 0.032 * u), pose.roll, (225, 230, 235))
+                canvas.ellipse(eye + (shift * 0.2 * u, 0), (0.03 * u, 0.03 * u), 0, look.iris)
+            canvas.line(at(side * 0.08 + shift, -0.12), at(side * 0.23 + shift, -0.13), brow,
+                        _shade(look.hair, 0.9))
+            if look.glasses:
+                canvas.ring(eye, (0.1 * u, 0.075 * u), pose.roll, max(1.0, 0.02 * u), (40, 40, 40))
+                canvas.line(at(side * 0.25 + shift, -0.03), at(side * 0.05 + shift, -0.03),
+                            max(1.0, 0.02 * u), (30, 30, 30))
+        canvas.line(at(shift * 1.2, 0.0), at(shift * 1.4 + 0.02, 0.13), max(1.0, 0.035 * u),
+                    _shade(look.skin, 0.78))
+        canvas.ellipse(at(shift, 0.27), (0.1 * u, (0.015 + 0.05 * pose.mouth) * u), pose.roll,
+                       look.lips if pose.mouth < 0.2 else (50, 40, 90))
+
+    def _draw_arm(self, canvas, side, shoulder, arm, u):
+        upper_angle, fore_angle, spread = arm
+        look = self.look
+        elbow = shoulder + 1.25 * u * _direction(side, upper_angle)
+        fore_direction = _direction(side, fore_angle)
+        wrist = elbow + 1.05 * u * fore_direction
+        sleeve = _shade(look.shirt, 0.9)
+        canvas.line(shoulder, elbow, 0.36 * u, _shade(look.shirt, 0.55), label=1)
+        canvas.line(shoulder, elbow, 0.3 * u, sleeve, label=1)
+        forearm = sleeve if look.long_sleeves else _shade(look.skin, 0.95)
+        canvas.line(elbow, wrist, 0.3 * u, _shade(forearm, 0.65), label=1)
+        canvas.line(elbow, wrist, 0.25 * u, forearm, label=1)
+        self._draw_hand(canvas, side, wrist, fore_direction, spread, u)
+
+    def _draw_hand(self, canvas, side, wrist, direction, spread, u):
+        skin = self.look.skin
+        edge = _shade(skin, 0.7)
+        finger = max(1.0, self.finger_width * u)
+        palm = wrist + 0.15 * u * direction
+        across = np.array([-direction[1], direction[0]])
+        angle = np.degrees(np.arctan2(direction[1], direction[0]))
+        canvas.ellipse(palm, (0.17 * u, 0.13 * u), angle, edge, label=1)
+        canvas.ellipse(palm, (0.155 * u, 0.115 * u), angle, skin, label=1)
+        for offset, length in ((-1.5, 0.2), (-0.5, 0.25), (0.5, 0.26), (1.5, 0.22)):
+            base = palm + 0.1 * u * direction + offset * 0.06 * u * across
+            tip = base + length * u * _rotate(direction, offset * spread * 0.4)
+            canvas.line(base, tip, finger + 1, edge, label=1)
+            canvas.line(base, tip, finger, skin, label=1)
+        thumb_direction = _rotate(direction, -side * (0.9 + spread))
+        thumb_base = palm - side * 0.08 * u * across
+        canvas.line(thumb_base, thumb_base + 0.2 * u * thumb_direction, finger + 1, edge, label=1)
+        canvas.line(thumb_base, thumb_base + 0.2 * u * thumb_direction, finger, skin, label=1)

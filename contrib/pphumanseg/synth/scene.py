@@ -1,0 +1,93 @@
+"""One teleconference video: a room, participants, maybe a passer-by and occluders, a camera.
+
+``render_clip`` is the in-memory entry point used by the dataset writer, the video app and the
+quick start.
+"""
+import numpy as np
+
+from .behaviour import Passerby, SeatedParticipant
+from .camera import Camera
+from .canvas import Canvas
+from .occluders import Cup, LaptopEdge, Microphone
+from .person import Appearance, Person
+from .presets import get_preset
+from .room import Room
+
+
+class Scene:
+    """Everything of one video, built from one random generator; ``render(t)`` draws frame ``t``.
+
+    Args:
+        frame_size: (width, height) in pixels.
+        frames: number of frames the motion is planned for.
+        rng: a ``numpy.random.Generator``; the scene draws all its randomness from it here.
+        preset: a ``Preset``.
+    """
+
+    def __init__(self, frame_size, frames, rng, preset):
+        width, height = frame_size
+        if width < 16 or height < 16:
+            raise ValueError(f"frame size {width}x{height} is too small (at least 16x16)")
+        self.frame_size = (width, height)
+        texture_size = (2 * width, 2 * height)
+        two = rng.random() < preset.two_participants
+        if two:
+            units = rng.uniform(0.2, 0.26, 2) * height
+            necks = [(width * rng.uniform(0.2, 0.35), height * rng.uniform(0.55, 0.68)),
+                     (width * rng.uniform(0.65, 0.8), height * rng.uniform(0.55, 0.68))]
+        else:
+            units = [rng.uniform(0.24, 0.34) * height]
+            offset = rng.uniform(-preset.border_offset, preset.border_offset) * width
+            necks = [(width / 2 + offset, height * rng.uniform(0.58, 0.72))]
+        appearances = [Appearance(rng, texture_size) for _ in necks]
+        self.room = Room(rng, frame_size, preset.hard_negatives, appearances[0].skin)
+        self.people = []
+        if rng.random() < preset.passerby:
+            unit = rng.uniform(0.13, 0.2) * height
+            look = Appearance(rng, texture_size)
+            walker = Passerby(rng, frame_size, unit, frames)
+            self.people.append(Person(look, walker, preset.finger_width, (width / 2, walker.y)))
+        for look, neck, unit in zip(appearances, necks, units):
+            motion = SeatedParticipant(rng, neck, unit, frames, preset.arm_poses)
+            self.people.append(Person(look, motion, preset.finger_width, neck))
+        self.occluders = []
+        main_x, main_unit = necks[0][0], units[0]
+        if rng.random() < preset.occluders:
+            self.occluders.append(LaptopEdge(rng, frame_size))
+        if rng.random() < preset.occluders:
+            self.occluders.append(Microphone(rng, frame_size, main_x, main_unit))
+        if rng.random() < preset.occluders:
+            self.occluders.append(Cup(rng, frame_size, main_x))
+        self.camera = Camera(rng, frame_size, frames, preset)
+
+    def render(self, t):
+        """Frame ``t`` as (BGR uint8 HxWx3, mask uint8 HxW with 1 = person)."""
+        width, height = self.frame_size
+        image = self.room.image.copy()
+        mask = np.zeros((height, width), np.uint8)
+        canvas = Canvas(image, mask)
+        for person in self.people:
+            person.draw(canvas, t)
+        for occluder in self.occluders:
+            occluder.draw(canvas)
+        return self.camera.apply(image, mask, t)
+
+
+def render_clip(size=(398, 224), frames=30, seed=0, preset="default"):
+    """Render one generated video in memory.
+
+    Args:
+        size: (width, height) of the frames, any size (e.g. (1280, 720)).
+        frames: number of frames.
+        seed: an int or a sequence of ints seeding ``numpy.random.default_rng``; the same
+            arguments give identical frames.
+        preset: a preset name from ``pphumanseg.synth.PRESETS``.
+
+    Yields:
+        (frame, mask): BGR uint8 (H, W, 3) and uint8 (H, W) with 0 = background, 1 = person.
+    """
+    if frames < 1:
+        raise ValueError(f"frames must be at least 1, got {frames}")
+    scene = Scene(tuple(int(v) for v in size), frames, np.random.default_rng(seed), get_preset(preset))
+    for t in range(frames):
+        yield scene.render(t)
