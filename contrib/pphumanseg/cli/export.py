@@ -1,0 +1,22 @@
+"""``pphumanseg export``: deploy.yaml + model.pdmodel + model.pdiparams (+ ONNX / Paddle Lite)."""
+from pphumanseg.cli.val import add_config_arguments
+
+
+def add_arguments(parser):
+    add_config_arguments(parser)
+    parser.add_argument("--model_path", required=True, help="model.pdparams to export")
+    parser.add_argument("--save_dir", default="output/inference_model")
+    parser.add_argument("--output_op", choices=("argmax", "softmax", "none"), default="softmax",
+                        help="argmax: int32 [N,H,W]; softmax: float32 [N,C,H,W]; none: logits")
+    parser.add_argument("--input_shape", type=int, nargs=4, metavar=("N", "C", "H", "W"),
+                        help="fixed input shape, e.g. 1 3 224 398 (default: any N, H, W)")
+    parser.add_argument("--formats", default="paddle", help="comma-separated: paddle,onnx,lite")
+
+
+def run(args):
+    from pphumanseg.core.export import export, parse_formats
+
+    written = export(args.config, args.model_path, args.save_dir, args.output_op, args.input_shape,
+                     parse_formats(args.formats), args.opts)
+    for fmt, paths in written.items():
+        print(f"{fmt}: {', '.join(paths)}")

@@ -1,0 +1,35 @@
+"""``pphumanseg train``: PaddleSeg's training flags on pphumanseg's training loop.
+
+Data-parallel training: ``python -m paddle.distributed.launch --nproc_per_node 2 -m pphumanseg
+train ...`` (GPUs, SyncBatchNorm), or on CPU with ``PADDLE_DISTRI_BACKEND=gloo`` set.
+"""
+from pphumanseg.cli.val import add_config_arguments, add_device_argument
+
+
+def add_arguments(parser):
+    add_config_arguments(parser)
+    parser.add_argument("--save_dir", default="output", help="checkpoints, best_model/ and VisualDL logs")
+    parser.add_argument("--iters", type=int, help="total iterations (overrides the config)")
+    parser.add_argument("--batch_size", type=int, help="samples per process and iteration (overrides the config)")
+    parser.add_argument("--learning_rate", type=float, help="base learning rate (overrides the config)")
+    parser.add_argument("--save_interval", type=int, default=1000, help="iterations between checkpoints")
+    parser.add_argument("--keep_checkpoint_max", type=int, default=5,
+                        help="newest iter_* checkpoints to keep (0 keeps all)")
+    parser.add_argument("--do_eval", action="store_true",
+                        help="evaluate at every checkpoint and keep best_model/ by mIoU")
+    parser.add_argument("--use_vdl", action="store_true", help="write VisualDL scalars to --save_dir")
+    parser.add_argument("--resume_model", help="checkpoint directory (e.g. output/iter_1000) to continue")
+    parser.add_argument("--seed", type=int,
+                        help="seed of initialisation, shuffles and augmentation (default 0, or the resumed run's)")
+    parser.add_argument("--num_workers", type=int, default=0, help="data loader processes")
+    parser.add_argument("--log_iters", type=int, default=10, help="iterations between log lines")
+    add_device_argument(parser)
+
+
+def run(args):
+    from pphumanseg.core.train import train_from_config
+
+    train_from_config(args.config, args.opts, args.save_dir, args.iters, args.batch_size,
+                      args.learning_rate, args.save_interval, args.keep_checkpoint_max, args.do_eval,
+                      args.use_vdl, args.resume_model, args.seed, args.num_workers, args.log_iters,
+                      args.device)

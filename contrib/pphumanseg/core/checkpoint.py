@@ -1,0 +1,144 @@
+"""Training checkpoints that are either complete or absent.
+
+A checkpoint is a directory holding ``model.pdparams``, ``model.pdopt`` (optimizer state, which
+includes the lr scheduler) and ``train_state.json`` (iteration, epoch, best mIoU so far). It is
+written into a hidden temporary directory beside its final place and renamed into place only
+when every file is on disk, so a process killed at any moment leaves the previous checkpoint
+untouched and never a half-written one under the final name.
+"""
+import json
+import os
+import shutil
+import tempfile
+
+import paddle
+
+from pphumanseg.errors import UsageError
+
+MODEL_FILE = "model.pdparams"
+OPTIMIZER_FILE = "model.pdopt"
+STATE_FILE = "train_state.json"
+
+
+def save_checkpoint(directory, model, optimizer=None, state=None):
+    """Writes a checkpoint to ``directory`` atomically, replacing an older one of that name.
+
+    Args:
+        directory (str): final checkpoint directory, e.g. ``output/iter_1000``.
+        model (paddle.nn.Layer): weights to save.
+        optimizer (paddle.optimizer.Optimizer, optional): its state is saved for resuming.
+        state (dict, optional): JSON-serialisable training state (iteration, epoch, ...).
+    """
+    directory = os.path.normpath(directory)
+    parent = os.path.dirname(directory) or "."
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.", suffix=".tmp", dir=parent)
+    try:
+        paddle.save(model.state_dict(), os.path.join(staging, MODEL_FILE))
+        if optimizer is not None:
+            paddle.save(_rename_optimizer_state(optimizer.state_dict(), _structured_names(model)),
+                        os.path.join(staging, OPTIMIZER_FILE))
+        if state is not None:
+            with open(os.path.join(staging, STATE_FILE), "w") as file:
+                json.dump(state, file, indent=2)
+        _replace_directory(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _replace_directory(source, target):
+    """Renames ``source`` to ``target``; an existing ``target`` is moved aside first, then removed."""
+    if not os.path.exists(target):
+        os.rename(source, target)
+        return
+    retired = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", suffix=".old",
+                               dir=os.path.dirname(target) or ".")
+    os.rename(target, os.path.join(retired, "previous"))
+    os.rename(source, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def load_resume_state(directory):
+    """Reads a checkpoint written by :func:`save_checkpoint` with optimizer and state.
+
+    Returns:
+        tuple: (model state dict, optimizer state dict, training state dict).
+
+    Raises:
+        UsageError: one line naming the file that is missing or unreadable.
+    """
+    if not os.path.isdir(directory):
+        raise UsageError(f"--resume_model {directory}: checkpoint directory not found")
+    state_path = os.path.join(directory, STATE_FILE)
+    model_state = load_weights(os.path.join(directory, MODEL_FILE))
+    optimizer_state = load_weights(os.path.join(directory, OPTIMIZER_FILE))
+    if not os.path.isfile(state_path):
+        raise UsageError(f"{state_path}: missing; {directory} is not a complete pphumanseg checkpoint")
+    try:
+        with open(state_path) as file:
+            state = json.load(file)
+        int(state["iter"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{state_path}: unreadable training state ({type(error).__name__})") from None
+    return model_state, optimizer_state, state
+
+
+def set_optimizer_state(optimizer, model, state):
+    """Loads an optimizer state saved by :func:`save_checkpoint` into ``optimizer`` of ``model``."""
+    runtime_names = {structured: name for name, structured in _structured_names(model).items()}
+    optimizer.set_state_dict(_rename_optimizer_state(state, runtime_names))
+
+
+def _structured_names(model):
+    """Maps each parameter's runtime name (``conv2d_7.w_0``, numbered per process) to its
+    structured name (``backbone.conv1.weight``), which is the same in every process."""
+    return {param.name: name for name, param in model.named_parameters()}
+
+
+def _rename_optimizer_state(state, names):
+    """Renames optimizer accumulators (``<param name>_velocity_0``, ...) through ``names``.
+
+    paddle keys accumulators by runtime parameter names, so a state saved in one process would
+    silently not apply in a process that created its layers in another order.
+    """
+    renamed = {}
+    for key, value in state.items():
+        owner = max((name for name in names if key.startswith(name + "_")), key=len, default=None)
+        renamed[names[owner] + key[len(owner):] if owner else key] = value
+    return renamed
+
+
+def load_weights(path):
+    """``paddle.load`` that turns a missing, truncated or foreign file into a one-line UsageError."""
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: file not found")
+    try:
+        weights = paddle.load(path)
+    except Exception as error:
+        raise UsageError(f"{path}: corrupt or not a Paddle state file "
+                         f"({type(error).__name__})") from None
+    if not isinstance(weights, dict):
+        raise UsageError(f"{path}: not a Paddle state dict")
+    return weights
+
+
+def check_weights_match(model, weights, path):
+    """Raises UsageError unless ``weights`` has exactly the model's parameter names and shapes."""
+    expected = {name: list(value.shape) for name, value in model.state_dict().items()}
+    given = {name: list(getattr(value, "shape", ())) for name, value in weights.items()}
+    missing = sorted(set(expected) - set(given))
+    unexpected = sorted(set(given) - set(expected))
+    mismatched = sorted(name for name in set(expected) & set(given) if expected[name] != given[name])
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+    if mismatched:
+        name = mismatched[0]
+        problems.append(f"{len(mismatched)} with other shapes (e.g. {name}: "
+                        f"{given[name]} vs model {expected[name]})")
+    if problems:
+        raise UsageError(f"{path}: does not match {type(model).__name__}: parameters "
+                         + ", ".join(problems))

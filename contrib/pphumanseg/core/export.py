@@ -1,0 +1,184 @@
+"""``pphumanseg export``: PaddleSeg's inference layout in Paddle's legacy program format.
+
+``save_dir`` receives ``deploy.yaml`` (``Deploy: model, params, transforms, input_shape,
+output_op``; the transforms are the config's val transforms), ``model.pdmodel`` and
+``model.pdiparams``, and, with ``formats``, what ``pphumanseg.core.convert`` makes of them
+(ONNX, Paddle Lite). Paddle 3 writes the legacy ``.pdmodel`` only when ``FLAGS_enable_pir_api=0``
+is in the environment before paddle is imported, so the ``jit.save`` step runs in a subprocess
+(``python -m pphumanseg.core.export``). Everything is produced in a staging directory and moved
+into ``save_dir`` only when complete.
+
+Output tensors (as in PaddleSeg): ``argmax`` -> int32 [N, H, W]; ``softmax`` -> float32
+[N, C, H, W]; ``none`` -> logits. The softmax subtracts the per-pixel channel max first so no
+runtime (Paddle Lite's x86 softmax overflows past logits of ~88) can produce NaN.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+from pphumanseg.errors import UsageError
+
+OUTPUT_OPS = ("argmax", "softmax", "none")
+FORMATS = ("paddle", "onnx", "lite")
+MODEL_FILE = "model.pdmodel"
+PARAMS_FILE = "model.pdiparams"
+DEPLOY_FILE = "deploy.yaml"
+
+
+def parse_formats(text):
+    """'paddle,onnx' -> ['paddle', 'onnx']; paddle is always produced since the others derive from it."""
+    formats = [item.strip() for item in text.split(",") if item.strip()]
+    unknown = [item for item in formats if item not in FORMATS]
+    if unknown:
+        raise UsageError(f"--formats {text}: unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    return ["paddle"] + [item for item in formats if item != "paddle"]
+
+
+def export(config_path, model_path, save_dir, output_op="softmax", input_shape=None,
+           formats=("paddle",), opts=None):
+    """Exports a trained model for deployment.
+
+    Args:
+        config_path (str): the training config (model and val transforms).
+        model_path (str): ``model.pdparams`` of a checkpoint matching the config's model.
+        save_dir (str): output directory (created or updated in place).
+        output_op (str): 'argmax', 'softmax' or 'none'.
+        input_shape (list[int], optional): fixed [N, C, H, W]; default [-1, C, -1, -1].
+        formats (list[str]): 'paddle' and optionally 'onnx', 'lite' (see pphumanseg.core.convert).
+        opts (list[str], optional): config overrides ``key=value``.
+
+    Returns:
+        dict: format -> list of files written in ``save_dir``.
+    """
+    from pphumanseg.core.config import load_config  # imports paddle; keep `--help` light
+
+    if output_op not in OUTPUT_OPS:
+        raise UsageError(f"--output_op {output_op}: choose from {', '.join(OUTPUT_OPS)}")
+    if input_shape is not None and (len(input_shape) != 4 or any(d == 0 or d < -1 for d in input_shape)):
+        raise UsageError(f"--input_shape {' '.join(map(str, input_shape))}: expected N C H W (-1 = any)")
+    config = load_config(config_path, opts, required=("model", "val_dataset"))
+    if not os.path.isfile(model_path):
+        raise UsageError(f"--model_path {model_path}: file not found")
+    convert = None
+    if len(formats) > 1:
+        try:
+            from pphumanseg.core.convert import convert
+        except ImportError:
+            raise UsageError(f"--formats {','.join(formats)}: ONNX/Lite conversion "
+                             "(pphumanseg.core.convert) is not available in this installation") from None
+    parent = os.path.dirname(os.path.abspath(save_dir))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".export.", dir=parent)
+    try:
+        shape = _run_jit_save(config_path, opts, model_path, staging, output_op, input_shape)
+        deploy = {"Deploy": {"model": MODEL_FILE, "params": PARAMS_FILE,
+                             "transforms": config.val_dataset_cfg.get("transforms", []),
+                             "input_shape": shape, "output_op": output_op}}
+        with open(os.path.join(staging, DEPLOY_FILE), "w") as file:
+            yaml.safe_dump(deploy, file, sort_keys=False)
+        written = {"paddle": [DEPLOY_FILE, MODEL_FILE, PARAMS_FILE]}
+        if convert is not None:
+            converted = convert(staging, formats[1:])
+            written.update({fmt: [os.path.relpath(p, staging) for p in paths]
+                            for fmt, paths in converted.items()})
+        _publish(staging, save_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {fmt: [os.path.join(save_dir, name) for name in names] for fmt, names in written.items()}
+
+
+def _run_jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
+    """Runs the legacy-format ``jit.save`` in a fresh interpreter; returns the input shape used."""
+    command = [sys.executable, "-m", "pphumanseg.core.export", "--config", config_path,
+               "--model_path", model_path, "--out_dir", out_dir, "--output_op", output_op]
+    if input_shape is not None:
+        command += ["--input_shape", *map(str, input_shape)]
+    if opts:
+        command += ["--opts", *opts]
+    env = dict(os.environ, FLAGS_enable_pir_api="0")
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode == 2:
+        raise UsageError(result.stderr.strip().splitlines()[-1])
+    if result.returncode != 0:
+        raise RuntimeError(f"export subprocess failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    with open(os.path.join(out_dir, "input_shape.yaml")) as file:
+        shape = yaml.safe_load(file)
+    os.remove(os.path.join(out_dir, "input_shape.yaml"))
+    return shape
+
+
+def _publish(staging, save_dir):
+    """Moves the staged files into ``save_dir`` (a rename of the whole directory if it is new)."""
+    if not os.path.exists(save_dir):
+        os.rename(staging, save_dir)
+        os.makedirs(staging)  # so the caller's cleanup finds a directory
+        return
+    if not os.path.isdir(save_dir):
+        raise UsageError(f"--save_dir {save_dir}: exists and is not a directory")
+    for name in os.listdir(staging):
+        os.replace(os.path.join(staging, name), os.path.join(save_dir, name))
+
+
+def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
+    """The subprocess side: build the model, load and check its weights, save the static graph."""
+    import paddle
+
+    import pphumanseg  # noqa: F401  (registers pphumanseg's components)
+    from pphumanseg.core import checkpoint
+    from pphumanseg.core.config import ComponentBuilder, load_config
+    from pphumanseg.core.export_head import ExportHead
+
+    config = load_config(config_path, opts, required=("model", "val_dataset"))
+    model = ComponentBuilder(config, config_path).build("model")
+    weights = checkpoint.load_weights(model_path)
+    checkpoint.check_weights_match(model, weights, model_path)
+    model.set_state_dict(weights)
+    model.eval()
+    if input_shape is None:
+        input_shape = [-1, model_in_channels(model), -1, -1]
+    net = ExportHead(model, output_op)
+    net.eval()
+    spec = [paddle.static.InputSpec(shape=input_shape, dtype="float32", name="x")]
+    paddle.jit.save(paddle.jit.to_static(net, input_spec=spec, full_graph=True),
+                    os.path.join(out_dir, "model"))
+    if not os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
+        raise RuntimeError("paddle.jit.save did not write model.pdmodel; FLAGS_enable_pir_api=0 "
+                           "must be set before paddle is imported")
+    with open(os.path.join(out_dir, "input_shape.yaml"), "w") as file:
+        yaml.safe_dump(list(input_shape), file)
+
+
+def model_in_channels(model):
+    """Input channels of the model's first convolution (3 for RGB models)."""
+    import paddle
+
+    for layer in model.sublayers():
+        if isinstance(layer, paddle.nn.Conv2D):
+            return layer._in_channels
+    return 3
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="internal: legacy-format jit.save for pphumanseg export")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--model_path", required=True)
+    parser.add_argument("--out_dir", required=True)
+    parser.add_argument("--output_op", choices=OUTPUT_OPS, required=True)
+    parser.add_argument("--input_shape", type=int, nargs=4)
+    parser.add_argument("--opts", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op, args.input_shape)
+    except UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
