@@ -1,0 +1,284 @@
+"""Background replacement on images, image directories, videos and cameras.
+
+Used by ``pphumanseg infer`` and by ``deploy/python/infer.py`` (for users who copy deploy/ alone);
+both share ``add_arguments`` and ``run_from_args``. For every input it writes the composite and
+the soft mask (alpha x 255): ``--save out.png`` gives ``out.png`` + ``out_mask.png``; ``--save
+out.mp4`` gives ``out.mp4`` + ``out_mask.mp4``; a directory input writes ``<stem>.png`` +
+``<stem>_mask.png`` per image into the ``--save`` directory. Every file is written under a
+temporary name and renamed only when complete.
+
+The alpha is the network's probability map upsampled bilinearly to the frame (a soft edge, not a
+nearest-neighbour hard mask). ``--flow`` smooths it over time (see ``flow.FlowSmoother``, videos
+and cameras only); ``--post`` sharpens it (``compositing.sharpen_alpha``); ``--vertical`` rotates
+portrait-orientation frames by 90 degrees before the landscape model sees them.
+"""
+import argparse
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from .compositing import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, composite, parse_background, sharpen_alpha
+from .errors import DeployError
+from .flow import FlowSmoother
+from .predictor import RUNTIMES, Predictor, upsample
+
+CAMERA_PREFIX = "camera:"
+VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+
+
+class BackgroundReplacer:
+    """Turns frames into (composite, alpha) with one predictor.
+
+    Args:
+        predictor (Predictor): The model.
+        background (callable): frame -> background image of the frame's size (see compositing).
+        flow (bool): Smooth the mask over consecutive frames with optical flow.
+        post (bool): Sharpen the mask with ``sharpen_alpha``.
+        vertical (bool): Frames are portrait-oriented: rotate them for the landscape model.
+    """
+
+    def __init__(self, predictor, background, flow=False, post=False, vertical=False):
+        self.predictor = predictor
+        self.background = background
+        self.smoother = FlowSmoother() if flow else None
+        self.post = post
+        self.vertical = vertical
+
+    def reset(self):
+        """Starts a new, unrelated sequence (the flow history is dropped)."""
+        if self.smoother is not None:
+            self.smoother.reset()
+
+    def alpha(self, frame):
+        """Foreground alpha (H, W) float32 in [0, 1] at the frame's resolution."""
+        view = cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE) if self.vertical else frame
+        probability = self.predictor.predict_low_res(view)
+        if self.smoother is not None:
+            probability = self.smoother(view, probability)
+        if self.post:
+            probability = sharpen_alpha(probability)
+        alpha = upsample(probability, view.shape[1], view.shape[0])
+        return cv2.rotate(alpha, cv2.ROTATE_90_COUNTERCLOCKWISE) if self.vertical else alpha
+
+    def __call__(self, frame):
+        alpha = self.alpha(frame)
+        return composite(frame, alpha, self.background(frame)), alpha
+
+
+def mask_image(alpha):
+    return (alpha * 255.0 + 0.5).astype(np.uint8)
+
+
+def _partial_path(path):
+    # The temporary name keeps the extension, which OpenCV uses to choose the encoder.
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".partial.{name}")
+
+
+def _mask_path(path):
+    stem, extension = os.path.splitext(path)
+    return f"{stem}_mask{extension}"
+
+
+def _check_writable_folder(folder, flag="--save"):
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise DeployError(f"{flag} {folder}: cannot create the folder ({error.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise DeployError(f"{flag} {folder}: folder is not writable")
+
+
+def _write_image(path, image):
+    partial = _partial_path(path)
+    if not cv2.imwrite(partial, image):
+        raise DeployError(f"--save {path}: could not write the image")
+    os.replace(partial, path)
+
+
+def process_image(replacer, image_path, save_path):
+    frame = cv2.imread(image_path, cv2.IMREAD_COLOR)
+    if frame is None:
+        raise DeployError(f"--input {image_path}: not a readable image")
+    replacer.reset()
+    result, alpha = replacer(frame)
+    _write_image(save_path, result)
+    _write_image(_mask_path(save_path), mask_image(alpha))
+    return [save_path, _mask_path(save_path)]
+
+
+def process_directory(replacer, folder, save_folder):
+    names = sorted(name for name in os.listdir(folder) if name.lower().endswith(IMAGE_EXTENSIONS))
+    if not names:
+        raise DeployError(f"--input {folder}: no images ({', '.join(IMAGE_EXTENSIONS)}) in the folder")
+    _check_writable_folder(save_folder)
+    written = []
+    for name in names:
+        stem = os.path.splitext(name)[0]
+        written += process_image(replacer, os.path.join(folder, name), os.path.join(save_folder, stem + ".png"))
+    return written
+
+
+class _VideoOutput:
+    """The composite and mask videos, written under temporary names until ``close``."""
+
+    def __init__(self, save_path, fps, size):
+        extension = os.path.splitext(save_path)[1].lower()
+        fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[extension])
+        self.finals = [save_path, _mask_path(save_path)]
+        self.partials = [_partial_path(path) for path in self.finals]
+        self.writers = [cv2.VideoWriter(path, fourcc, fps, size) for path in self.partials]
+        if not all(writer.isOpened() for writer in self.writers):
+            self.discard()
+            raise DeployError(f"--save {save_path}: could not open a video writer")
+
+    def write(self, result, alpha):
+        self.writers[0].write(result)
+        self.writers[1].write(cv2.cvtColor(mask_image(alpha), cv2.COLOR_GRAY2BGR))
+
+    def close(self):
+        for writer in self.writers:
+            writer.release()
+        for partial, final in zip(self.partials, self.finals):
+            os.replace(partial, final)
+        return self.finals
+
+    def discard(self):
+        for writer, partial in zip(self.writers, self.partials):
+            writer.release()
+            if os.path.exists(partial):
+                os.remove(partial)
+
+
+def process_stream(replacer, capture, name, save_path, progress=True):
+    """Runs a video or camera capture to the end (or Ctrl+C for a camera) into ``save_path``."""
+    from tqdm import tqdm
+
+    ok, frame = capture.read()
+    if not ok:
+        raise DeployError(f"--input {name}: no readable frames")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    fps = fps if 0 < fps < 1000 else 30.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    output = _VideoOutput(save_path, fps, (frame.shape[1], frame.shape[0]))
+    replacer.reset()
+    frames = 0
+    start = time.perf_counter()
+    try:
+        with tqdm(total=total if total and total > 0 else None, unit="frame", disable=not progress,
+                  desc=os.path.basename(name)) as bar:
+            while ok:
+                output.write(*replacer(frame))
+                frames += 1
+                bar.update(1)
+                try:
+                    ok, frame = capture.read()
+                except KeyboardInterrupt:
+                    ok = False
+    except BaseException:
+        output.discard()
+        raise
+    seconds = time.perf_counter() - start
+    return output.close(), frames, seconds
+
+
+def _check_save(save, extensions, kind):
+    if not save.lower().endswith(extensions):
+        raise DeployError(f"--save {save}: a {kind} output needs one of {', '.join(extensions)}")
+    _check_writable_folder(os.path.dirname(os.path.abspath(save)))
+
+
+def run(model_dir, input, save, bg=None, flow=False, post=False, vertical=False, runtime="paddle",
+        threads=1, use_gpu=False, progress=True):
+    """Background replacement for one input; returns {'outputs', 'frames', 'seconds', 'fps'}.
+
+    Args are those of the command line (see ``add_arguments``); ``input`` is an image, a folder of
+    images, a video, or ``camera:N``.
+    """
+    if input.startswith(CAMERA_PREFIX):
+        kind = "camera"
+    elif os.path.isdir(input):
+        kind = "directory"
+    elif not os.path.isfile(input):
+        raise DeployError(f"--input {input}: no such file or folder (or use camera:N)")
+    elif input.lower().endswith(VIDEO_EXTENSIONS):
+        kind = "video"
+    elif input.lower().endswith(IMAGE_EXTENSIONS):
+        kind = "image"
+    else:
+        raise DeployError(f"--input {input}: unknown type (image: {', '.join(IMAGE_EXTENSIONS)}; "
+                          f"video: {', '.join(VIDEO_EXTENSIONS)})")
+    if kind in ("video", "camera"):
+        _check_save(save, tuple(VIDEO_CODECS), "video")
+    elif kind == "image":
+        _check_save(save, IMAGE_EXTENSIONS, "image")
+    replacer = BackgroundReplacer(Predictor(model_dir, runtime=runtime, threads=threads, use_gpu=use_gpu),
+                                  parse_background(bg), flow=flow, post=post, vertical=vertical)
+    start = time.perf_counter()
+    if kind == "image":
+        outputs, frames = process_image(replacer, input, save), 1
+    elif kind == "directory":
+        outputs = process_directory(replacer, input, save)
+        frames = len(outputs) // 2
+    else:
+        if kind == "camera":
+            index = input[len(CAMERA_PREFIX):]
+            if not index.isdigit():
+                raise DeployError(f"--input {input}: expected camera:N with a device number N")
+            capture = cv2.VideoCapture(int(index))
+            if not capture.isOpened():
+                raise DeployError(f"--input {input}: camera {index} is not available")
+        else:
+            capture = cv2.VideoCapture(input)
+            if not capture.isOpened():
+                raise DeployError(f"--input {input}: not a readable video")
+        try:
+            outputs, frames, seconds = process_stream(replacer, capture, input, save, progress)
+        finally:
+            capture.release()
+        return {"outputs": outputs, "frames": frames, "seconds": seconds, "fps": frames / seconds}
+    seconds = time.perf_counter() - start
+    return {"outputs": outputs, "frames": frames, "seconds": seconds, "fps": frames / seconds}
+
+
+def add_arguments(parser):
+    parser.add_argument("--model_dir", required=True, help="exported model directory (deploy.yaml)")
+    parser.add_argument("--input", required=True, help="image, folder of images, video, or camera:N")
+    parser.add_argument("--save", required=True,
+                        help="output image/video path (a folder for a folder input); masks go beside it")
+    parser.add_argument("--bg", help="background: image, video, #RRGGBB or 'blur' (default white)")
+    parser.add_argument("--flow", action="store_true", help="optical-flow temporal smoothing (videos, cameras)")
+    parser.add_argument("--post", action="store_true", help="sharpen the soft mask (0.2..0.8 -> 0..1)")
+    parser.add_argument("--vertical", action="store_true", help="input is portrait-oriented (rotated for the model)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="paddle",
+                        help="paddle (Paddle Inference), onnx (model.onnx) or lite (model_x86.nb/model_arm.nb)")
+    parser.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="CPU threads")
+    parser.add_argument("--use_gpu", action="store_true", help="run the model on GPU 0 (paddle, onnx)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_from_args(args):
+    summary = run(args.model_dir, args.input, args.save, bg=args.bg, flow=args.flow, post=args.post,
+                  vertical=args.vertical, runtime=args.runtime, threads=args.threads,
+                  use_gpu=args.use_gpu, progress=not args.quiet)
+    print(f"{summary['frames']} frame(s), {summary['fps']:.1f} frames/s; wrote "
+          + ", ".join(summary["outputs"][:4]) + (" ..." if len(summary["outputs"]) > 4 else ""))
+    return summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="infer.py", description="PP-HumanSeg background replacement")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        run_from_args(args)
+    except DeployError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
