@@ -1,1 +1,2 @@
 """Registered datasets."""
+from .video_portrait import VideoPortraitDataset  # noqa: F401

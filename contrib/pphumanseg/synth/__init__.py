@@ -1,5 +1,11 @@
-"""Generated teleconference video with exact person masks (see ``render_clip``)."""
+"""Generated teleconference video with exact person masks.
+
+``render_clip`` renders one video in memory; ``write_dataset`` writes a PP-HumanSeg14K-style
+dataset (the ``pphumanseg synth`` command); ``write_clip`` writes an mp4 plus its masks.
+"""
 from .presets import PRESETS, Preset, get_preset
 from .scene import Scene, render_clip
+from .writer import SPLITS, split_videos, write_clip, write_dataset
 
-__all__ = ["PRESETS", "Preset", "Scene", "get_preset", "render_clip"]
+__all__ = ["PRESETS", "Preset", "SPLITS", "Scene", "get_preset", "render_clip", "split_videos",
+           "write_clip", "write_dataset"]
