@@ -70,11 +70,13 @@ def load_resume_state(directory):
     """
     if not os.path.isdir(directory):
         raise UsageError(f"--resume_model {directory}: checkpoint directory not found")
+    missing = [name for name in (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)
+               if not os.path.isfile(os.path.join(directory, name))]
+    if missing:
+        raise UsageError(f"--resume_model {directory}: incomplete checkpoint, missing {', '.join(missing)}")
     state_path = os.path.join(directory, STATE_FILE)
     model_state = load_weights(os.path.join(directory, MODEL_FILE))
     optimizer_state = load_weights(os.path.join(directory, OPTIMIZER_FILE))
-    if not os.path.isfile(state_path):
-        raise UsageError(f"{state_path}: missing; {directory} is not a complete pphumanseg checkpoint")
     try:
         with open(state_path) as file:
             state = json.load(file)

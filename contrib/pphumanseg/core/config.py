@@ -50,7 +50,8 @@ def load_config(path, opts=None, required=("model",), **overrides):
         raise UsageError(f"{where}: invalid YAML: {getattr(error, 'problem', error)}") from None
     except OSError as error:
         raise UsageError(f"{error.filename or path}: cannot read config: {error.strerror}") from None
-    except (AssertionError, KeyError, TypeError) as error:
+    except (AssertionError, KeyError, TypeError, RuntimeError) as error:
+        # paddleseg's config checker raises a multi-line RuntimeError whose last line is the cause.
         raise UsageError(f"{path}: {_one_line(error)}") from None
     if not isinstance(config.dic, dict):
         raise UsageError(f"{path}: the config is not a mapping of sections")
