@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 
 import numpy as np
 import paddle
@@ -193,3 +195,29 @@ def test_channel_shuffle_interleaves_the_two_halves():
     shuffled = channel_shuffle(x, groups=2)
     assert shuffled.shape == x.shape
     assert shuffled[0, :, 0, 0].numpy().tolist() == [0, 3, 1, 4, 2, 5]
+
+
+LEGACY_TRACE = """
+import paddle
+from pphumanseg.models.connectnet import channel_shuffle
+channels = []
+def shuffle(x):
+    y = channel_shuffle(x)
+    channels.append(y.shape[1])
+    return y
+spec = [paddle.static.InputSpec([None, 6, None, None], "float32")]
+paddle.jit.to_static(shuffle, input_spec=spec, full_graph=True)(paddle.rand([1, 6, 5, 7]))
+print(channels)
+"""
+
+
+def test_channel_count_stays_static_in_legacy_programs(cli_env, tmp_path):
+    # Export writes legacy programs (FLAGS_enable_pir_api=0, set before paddle is imported).
+    # There, a channel count taken from paddle.shape becomes a run-time value and paddle2onnx
+    # then writes a Split with unknown sections that ONNX Runtime rejects.
+    script = tmp_path / "trace.py"  # to_static reads the traced functions' source file
+    script.write_text(LEGACY_TRACE)
+    env = dict(cli_env, FLAGS_enable_pir_api="0")
+    result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[6]"

@@ -55,12 +55,15 @@ def separable_conv_bn_relu(in_channels, out_channels, stride=1):
 def channel_shuffle(x, groups=2):
     """Interleaves the channels of ``groups`` equal groups (ShuffleNet).
 
-    The output shape is taken from ``paddle.shape`` so that a traced graph accepts any input size.
+    Height and width come from ``paddle.shape`` so that a traced graph accepts any input size;
+    the channel count stays a constant so that later ops (e.g. the next unit's split) keep a
+    static channel dimension in exported graphs.
     """
+    channels = x.shape[1]
     shape = paddle.shape(x)
-    x = paddle.reshape(x, [0, groups, x.shape[1] // groups, -1])
+    x = paddle.reshape(x, [0, groups, channels // groups, -1])
     x = paddle.transpose(x, [0, 2, 1, 3])
-    return paddle.reshape(x, shape)
+    return paddle.reshape(x, [0, channels, shape[2], shape[3]])
 
 
 class ShuffleUnit(nn.Layer):
