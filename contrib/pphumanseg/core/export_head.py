@@ -20,7 +20,9 @@ class ExportHead(paddle.nn.Layer):
     def forward(self, x):
         logits = self.model(x)[0]
         if self.output_op == "argmax":
-            return paddle.argmax(logits, axis=1, dtype="int32")
+            # paddle.argmax fails to trace in Paddle 3.3's legacy program mode (its patched
+            # _C_ops call rejects a static Variable); top-1 of topk is the same class map.
+            return paddle.topk(logits, k=1, axis=1)[1].squeeze(1).astype("int32")
         if self.output_op == "softmax":
             # exp of logits minus their channel max is at most 1: no overflow at any logit scale.
             return F.softmax(logits - paddle.max(logits, axis=1, keepdim=True), axis=1)
