@@ -6,7 +6,7 @@ import numpy as np
 import paddle
 import paddle.nn.functional as F
 import pytest
-from paddleseg.cvlibs import manager
+from paddleseg.cvlibs import Config, SegBuilder, manager
 from paddleseg.models import PPHumanSegLite
 
 import pphumanseg  # noqa: F401  (registers the components)
@@ -94,11 +94,16 @@ def test_converter_drops_only_the_dead_shortcuts(reference_checkpoint):
     assert set(convert_paddleseg_state_dict(converted)) == set(converted)
 
 
-def test_paddleseg_checkpoint_gives_the_same_outputs(reference_checkpoint):
+def test_paddleseg_checkpoint_gives_the_same_outputs(reference_checkpoint, repo_root, tmp_path):
     path, _, x, expected = reference_checkpoint
     assert expected.std() > 0.1 and (expected > 0).mean() > 0.2  # non-trivial reference output
     from_api = load_checkpoint(ConnectNet(), str(path))
-    from_config = manager.MODELS["ConnectNet"](num_classes=2, pretrained=str(path))
+    config_file = tmp_path / "finetune.yml"
+    config_file.write_text(
+        f"_base_: {repo_root / 'configs/connectnet/connectnet_portrait_398x224.yml'}\n"
+        f"model:\n  pretrained: {path}\n")
+    config = Config(str(config_file))
+    from_config = SegBuilder(config).build_component(config.model_cfg)
     for model in (from_api, from_config):
         model.eval()
         with paddle.no_grad():
