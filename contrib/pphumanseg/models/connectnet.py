@@ -112,8 +112,8 @@ class ShuffleDownUnit(nn.Layer):
 class ConnectNetEncoder(nn.Layer):
     """ConnectNet's encoder: a stride-2 stem, a max-pool and two ShuffleNetV2 stages.
 
-    ``forward`` returns the features at 1/2, 1/8 and 1/16 of the input size, whose channel counts
-    are ``feat_channels``.
+    ``forward`` returns the stem feature (1/2 of the input size) and each stage's output (1/8,
+    1/16, ... with the defaults' two stages: 1/8 and 1/16); their channels are ``feat_channels``.
 
     Args:
         in_channels (int): Channels of the input image. Default: 3.
