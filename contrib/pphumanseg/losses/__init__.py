@@ -1,1 +1,2 @@
 """Registered losses."""
+from .connectivity_loss import SCLoss  # noqa: F401
