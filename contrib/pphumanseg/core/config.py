@@ -12,8 +12,6 @@ import os
 import paddle
 import yaml
 from paddleseg.cvlibs import Config, SegBuilder, manager
-from paddleseg.utils import utils as ppseg_utils
-from paddleseg.utils.utils import CachedProperty
 
 from pphumanseg.errors import UsageError
 
@@ -114,9 +112,6 @@ def _one_line(error):
 class ComponentBuilder(SegBuilder):
     """paddleseg's SegBuilder whose failures are one-line UsageErrors.
 
-    The model is built from ``train_dataset`` facts (NUM_CLASSES, IMG_CHANNELS) when the config has
-    one and from ``val_dataset`` otherwise, so val/predict/export work with evaluation-only configs.
-
     Args:
         config (paddleseg.cvlibs.Config): a config from :func:`load_config`.
         config_path (str): the file name used in error messages.
@@ -134,18 +129,3 @@ class ComponentBuilder(SegBuilder):
             raise
         except Exception as error:  # paddleseg wraps every constructor failure in RuntimeError
             raise UsageError(f"{self.config_path}: cannot build {name}: {_one_line(error)}") from None
-
-    @CachedProperty
-    def model(self):
-        model_cfg = self.config.model_cfg
-        dataset_cfg = self.config.train_dataset_cfg or self.config.val_dataset_cfg
-        dataset_class = self.load_component_class(dataset_cfg["type"]) if dataset_cfg else None
-        num_classes = getattr(dataset_class, "NUM_CLASSES", None)
-        if num_classes is not None:
-            if model_cfg.setdefault("num_classes", num_classes) != num_classes:
-                raise UsageError(f"{self.config_path}: model.num_classes is {model_cfg['num_classes']} "
-                                 f"but {dataset_class.__name__} has {num_classes} classes")
-        in_channels = getattr(dataset_class, "IMG_CHANNELS", None)
-        if in_channels is not None and ppseg_utils.get_in_channels(model_cfg) is None:
-            model_cfg = ppseg_utils.set_in_channels(model_cfg, in_channels)
-        return self.build_component(model_cfg)

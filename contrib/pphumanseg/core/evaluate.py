@@ -25,7 +25,7 @@ from pphumanseg.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
 
 
-class TestTimeAugmentation:
+class InferenceAugmentation:
     """PaddleSeg's test_config options: flips, scales and sliding-window inference.
 
     Args:
@@ -107,7 +107,7 @@ def evaluate(model, dataset, num_classes, ignore_index=255, augmentation=None, n
             with ``consecutive_pairs()`` it is treated as video and temporal stability is measured.
         num_classes (int): number of classes.
         ignore_index (int): label value excluded from every metric.
-        augmentation (TestTimeAugmentation, optional): flips/scales/sliding window; default none.
+        augmentation (InferenceAugmentation, optional): flips/scales/sliding window; default none.
         num_workers (int): data loader processes.
         progress (bool): show a progress bar.
 
@@ -115,7 +115,7 @@ def evaluate(model, dataset, num_classes, ignore_index=255, augmentation=None, n
         dict: miou, class_iou, acc, class_precision, class_recall, kappa, dice, sc, sc_per_class,
         and temporal_stability, flicker_rate for video datasets; plus images and seconds.
     """
-    augmentation = augmentation or TestTimeAugmentation()
+    augmentation = augmentation or InferenceAugmentation()
     loader = paddle.io.DataLoader(dataset, batch_size=1, shuffle=False, num_workers=num_workers,
                                   return_list=True)
     intersect = np.zeros(num_classes, np.int64)
@@ -196,7 +196,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
         config_path (str): config with ``model`` and ``val_dataset``.
         model_path (str): ``model.pdparams`` to evaluate.
         opts (list[str], optional): config overrides.
-        augmentation (TestTimeAugmentation, optional): default: the config's ``test_config``.
+        augmentation (InferenceAugmentation, optional): default: the config's ``test_config``.
         num_workers (int): data loader processes.
         device (str): 'cpu' or 'gpu'.
         save_json (str, optional): also write the results there (NaN as null).
@@ -221,7 +221,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     if len(dataset) == 0:
         raise UsageError(f"{config_path}: val_dataset has no samples")
     if augmentation is None:
-        augmentation = TestTimeAugmentation.from_test_config(config.test_config)
+        augmentation = InferenceAugmentation.from_test_config(config.test_config)
     results = evaluate(model, dataset, dataset.num_classes, getattr(dataset, "ignore_index", 255),
                        augmentation, num_workers, progress)
     log_results(results)

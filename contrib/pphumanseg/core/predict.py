@@ -14,7 +14,7 @@ from paddleseg.transforms import Compose
 from paddleseg.utils import logger
 from paddleseg.utils.visualize import get_color_map_list, get_pseudo_color_map
 
-from pphumanseg.core.evaluate import TestTimeAugmentation
+from pphumanseg.core.evaluate import InferenceAugmentation
 from pphumanseg.errors import UsageError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -45,13 +45,13 @@ def predict(model, transforms, images, save_dir, augmentation=None, overlay_weig
         transforms (list): the config's val transforms (paddleseg transform objects).
         images (list[tuple[str, str]]): (path, relative output name) from :func:`list_images`.
         save_dir (str): output directory.
-        augmentation (TestTimeAugmentation, optional): flips/scales/sliding window.
+        augmentation (InferenceAugmentation, optional): flips/scales/sliding window.
         overlay_weight (float): weight of the image in the overlay (the colours get the rest).
 
     Returns:
         list[str]: the mask files written.
     """
-    augmentation = augmentation or TestTimeAugmentation()
+    augmentation = augmentation or InferenceAugmentation()
     compose = Compose(transforms)
     palette = get_color_map_list(256)
     colours = np.array(palette, np.uint8).reshape(-1, 3)[:, ::-1]  # RGB palette -> BGR for cv2
@@ -107,5 +107,5 @@ def predict_from_config(config_path, model_path, image_path, save_dir="output/re
     checkpoint.check_weights_match(model, weights, model_path)
     model.set_state_dict(weights)
     if augmentation is None:
-        augmentation = TestTimeAugmentation.from_test_config(config.test_config)
+        augmentation = InferenceAugmentation.from_test_config(config.test_config)
     return predict(model, builder.build("val_transforms"), images, save_dir, augmentation)

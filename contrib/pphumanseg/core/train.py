@@ -19,7 +19,7 @@ from paddleseg.utils.timer import TimeAverager, calculate_eta
 from pphumanseg.core import checkpoint
 from pphumanseg.core.config import ComponentBuilder, check_dataset_root, load_config
 from pphumanseg.core.device import make_data_parallel, set_device, world
-from pphumanseg.core.evaluate import TestTimeAugmentation, evaluate, log_results
+from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, log_results
 from pphumanseg.core.loss_terms import loss_terms
 from pphumanseg.core.sampling import EpochBatchSampler, SeededDataset
 from pphumanseg.errors import UsageError
@@ -262,6 +262,6 @@ def train_from_config(config_path, opts=None, save_dir="output", iters=None, bat
     if val_dataset is not None:
         evaluation = {"num_classes": val_dataset.num_classes,
                       "ignore_index": getattr(val_dataset, "ignore_index", 255),
-                      "augmentation": TestTimeAugmentation.from_test_config(config.test_config)}
+                      "augmentation": InferenceAugmentation.from_test_config(config.test_config)}
     return train(model, builder.build("optimizer"), builder.build("loss"), train_dataset, save_dir,
                  schedule, val_dataset, resume_model, use_vdl, device, evaluation)
