@@ -248,18 +248,18 @@ class SCLoss(nn.Layer):
             0-d tensor, float64 for float64 logits and float32 otherwise.
         """
         if logits.ndim != 4:
-            raise ValueError(f"SCLoss expects logits of shape [N, C, H, W], got {logits.shape}")
+            raise ValueError(f"SCLoss expects logits of shape [N, C, H, W], got {list(logits.shape)}")
         if label.ndim == 4 and label.shape[1] == 1:
             label = label.squeeze(1)
         batch, num_classes, height, width = logits.shape
         if list(label.shape) != [batch, height, width]:
-            raise ValueError(f"SCLoss label shape {label.shape} does not match logits shape "
-                             f"{logits.shape}; expected [{batch}, {height}, {width}] or "
+            raise ValueError(f"SCLoss label shape {list(label.shape)} does not match logits shape "
+                             f"{list(logits.shape)}; expected [{batch}, {height}, {width}] or "
                              f"[{batch}, 1, {height}, {width}]")
         if label.dtype not in (paddle.int64, paddle.int32, paddle.uint8, paddle.int16):
             raise ValueError(f"SCLoss label must be an integer tensor, got {label.dtype}")
         if self.classes is not None and max(self.classes) >= num_classes:
             raise ValueError(f"SCLoss classes {self.classes} include ids >= num_classes="
-                             f"{num_classes} of logits {logits.shape}")
+                             f"{num_classes} of logits {list(logits.shape)}")
         return _SCLossFunction.apply(logits, _as_numpy(label), self.ignore_index,
                                      self.max_components, self.classes)
