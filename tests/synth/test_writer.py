@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pphumanseg.cli.main import main
-from pphumanseg.synth import split_videos, write_clip, write_dataset
+from pphumanseg.synth import render_clip, split_videos, write_clip, write_dataset
 
 
 def list_lines(root, split):
@@ -91,3 +91,13 @@ def test_cli_writes_a_dataset_and_rejects_bad_flags(tmp_path, capsys):
             main(["synth", "--out", out] + flags)
         assert stop.value.code == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("image_format", ["jpg", "png"])
+def test_written_frames_are_the_rendered_frames(tmp_path, image_format):
+    write_dataset(str(tmp_path), videos=3, frames=2, size=(96, 54), seed=4, image_format=image_format)
+    frames = list(render_clip((96, 54), 2, seed=(4, 1)))
+    for t, (image, mask) in enumerate(frames):
+        stored = cv2.imread(str(tmp_path / f"images/video_0001/{t:06d}.{image_format}"))
+        assert np.array_equal(stored, image)
+        assert np.array_equal(cv2.imread(str(tmp_path / f"labels/video_0001/{t:06d}.png"), cv2.IMREAD_UNCHANGED), mask)

@@ -4,8 +4,8 @@
 dataset (the ``pphumanseg synth`` command); ``write_clip`` writes an mp4 plus its masks.
 """
 from .presets import PRESETS, Preset, get_preset
-from .scene import Scene, render_clip
+from .scene import Scene, make_scene, render_clip
 from .writer import SPLITS, split_videos, write_clip, write_dataset
 
-__all__ = ["PRESETS", "Preset", "SPLITS", "Scene", "get_preset", "render_clip", "split_videos",
+__all__ = ["PRESETS", "Preset", "SPLITS", "Scene", "get_preset", "make_scene", "render_clip", "split_videos",
            "write_clip", "write_dataset"]

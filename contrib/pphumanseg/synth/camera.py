@@ -71,8 +71,8 @@ class Camera:
         previous = path[index - 1] if index > 0 else np.zeros(2)
         return path[index], path[index] - previous
 
-    def apply(self, image, mask, t):
-        """The frame and mask as the camera records them at frame ``t``."""
+    def expose(self, image, mask, t):
+        """The frame and mask as the sensor records them at frame ``t``, before compression."""
         shake = self.shake_offset(t)
         if shake is not None:
             offset, velocity = shake
@@ -85,9 +85,12 @@ class Camera:
         frame *= multiplier
         frame += self.noise[self.noise_choice[t % len(self.noise_choice)]]
         np.clip(frame, 0, 255, out=frame)
-        image = frame.astype(np.uint8)
-        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
-        return cv2.imdecode(encoded, cv2.IMREAD_COLOR), mask
+        return frame.astype(np.uint8), mask
+
+    def compress(self, image):
+        """The frame after the video codec: JPEG at this camera's quality, decoded again."""
+        _, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        return cv2.imdecode(encoded, cv2.IMREAD_COLOR)
 
 
 def _translate(image, mask, offset):

@@ -60,8 +60,12 @@ class Scene:
             self.occluders.append(Cup(rng, frame_size, main_x))
         self.camera = Camera(rng, frame_size, frames, preset)
 
-    def render(self, t):
-        """Frame ``t`` as (BGR uint8 HxWx3, mask uint8 HxW with 1 = person)."""
+    def render(self, t, compress=True):
+        """Frame ``t`` as (BGR uint8 HxWx3, mask uint8 HxW with 1 = person).
+
+        With ``compress=False`` the frame is returned before the simulated video codec; encoding
+        it as JPEG at ``camera.jpeg_quality`` then gives exactly the compressed frame.
+        """
         width, height = self.frame_size
         image = self.room.image.copy()
         mask = np.zeros((height, width), np.uint8)
@@ -70,7 +74,15 @@ class Scene:
             person.draw(canvas, t)
         for occluder in self.occluders:
             occluder.draw(canvas)
-        return self.camera.apply(image, mask, t)
+        image, mask = self.camera.expose(image, mask, t)
+        return (self.camera.compress(image) if compress else image), mask
+
+
+def make_scene(size, frames, seed, preset):
+    """The ``Scene`` that ``render_clip`` renders for these arguments."""
+    if frames < 1:
+        raise ValueError(f"frames must be at least 1, got {frames}")
+    return Scene(tuple(int(v) for v in size), frames, np.random.default_rng(seed), get_preset(preset))
 
 
 def render_clip(size=(398, 224), frames=30, seed=0, preset="default"):
@@ -86,8 +98,6 @@ def render_clip(size=(398, 224), frames=30, seed=0, preset="default"):
     Yields:
         (frame, mask): BGR uint8 (H, W, 3) and uint8 (H, W) with 0 = background, 1 = person.
     """
-    if frames < 1:
-        raise ValueError(f"frames must be at least 1, got {frames}")
-    scene = Scene(tuple(int(v) for v in size), frames, np.random.default_rng(seed), get_preset(preset))
+    scene = make_scene(size, frames, seed, preset)
     for t in range(frames):
         yield scene.render(t)

@@ -17,10 +17,13 @@ import cv2
 import numpy as np
 
 from .presets import get_preset
-from .scene import render_clip
+from .scene import make_scene, render_clip
 
 SPLITS = ("train", "val", "test")
-IMAGE_FORMATS = {"jpg": [cv2.IMWRITE_JPEG_QUALITY, 95], "png": [cv2.IMWRITE_PNG_COMPRESSION, 3]}
+IMAGE_FORMATS = ("jpg", "png")
+# Binary masks compress best, and fastest, with run-length encoding.
+LABEL_PNG = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_RLE]
+IMAGE_PNG = [cv2.IMWRITE_PNG_COMPRESSION, 3]
 
 
 def split_videos(videos, fractions, seed):
@@ -76,12 +79,16 @@ def write_dataset(out_dir, videos, frames, size=(398, 224), seed=0, preset="defa
         label_dir = os.path.join(out_dir, "labels", video)
         os.makedirs(image_dir, exist_ok=True)
         os.makedirs(label_dir, exist_ok=True)
-        clip = render_clip(size=size, frames=frames, seed=(seed, index), preset=preset)
-        for t, (image, mask) in enumerate(clip):
+        scene = make_scene(size, frames, (seed, index), preset)
+        # A JPEG at the camera's quality is the simulated codec itself: no second compression.
+        image_params = ([cv2.IMWRITE_JPEG_QUALITY, scene.camera.jpeg_quality] if image_format == "jpg"
+                        else IMAGE_PNG)
+        for t in range(frames):
+            image, mask = scene.render(t, compress=image_format != "jpg")
             image_path = f"images/{video}/{t:06d}.{image_format}"
             label_path = f"labels/{video}/{t:06d}.png"
-            _write_image(os.path.join(out_dir, image_path), image, IMAGE_FORMATS[image_format])
-            _write_image(os.path.join(out_dir, label_path), mask, IMAGE_FORMATS["png"])
+            _write_image(os.path.join(out_dir, image_path), image, image_params)
+            _write_image(os.path.join(out_dir, label_path), mask, LABEL_PNG)
             lines[split_of[index]].append(f"{image_path} {label_path}\n")
     settings = {"videos": videos, "frames": frames, "size": list(size), "seed": seed, "preset": preset,
                 "split": list(split), "image_format": image_format, "foreground_value": 1}
@@ -116,7 +123,7 @@ def write_clip(path, size=(1280, 720), frames=100, seed=0, preset="default", fps
             writer.write(image)
             masks[t] = mask
             if mask_dir is not None:
-                _write_image(os.path.join(mask_dir, f"{t:06d}.png"), mask, IMAGE_FORMATS["png"])
+                _write_image(os.path.join(mask_dir, f"{t:06d}.png"), mask, LABEL_PNG)
     finally:
         writer.release()
     os.replace(temporary, path)

@@ -1,0 +1,56 @@
+"""Generator speed in frames/s, one JSON line per measurement.
+
+    python scripts/bench_synth.py [--size 398x224] [--videos 4] [--frames 50] [--preset default]
+
+Measures rendering alone (``render_clip``) and rendering plus writing the dataset files
+(``write_dataset``), on one core (OpenCV limited to one thread), and prints the 1-minute load
+average next to each figure because the machine may be shared.
+"""
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+
+import cv2
+
+from pphumanseg.cli.synth import parse_size
+from pphumanseg.synth import render_clip, write_dataset
+
+
+def measure(label, work, frames, args):
+    start = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - start
+    print(json.dumps({"measure": label, "size": args.size, "preset": args.preset, "videos": args.videos,
+                      "frames_per_video": args.frames, "seconds": round(seconds, 3),
+                      "frames_per_s": round(frames / seconds, 1), "load_1min": os.getloadavg()[0],
+                      "threads": cv2.getNumThreads(), "cpu": platform.processor() or platform.machine()}),
+          flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="398x224")
+    parser.add_argument("--videos", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=50)
+    parser.add_argument("--preset", default="default")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    size = parse_size(args.size)
+    total = args.videos * args.frames
+
+    def render():
+        for video in range(args.videos):
+            for _ in render_clip(size, args.frames, seed=(0, video), preset=args.preset):
+                pass
+
+    measure("render", render, total, args)
+    with tempfile.TemporaryDirectory() as out:
+        measure("render+write", lambda: write_dataset(out, args.videos, args.frames, size, seed=0,
+                                                      preset=args.preset), total, args)
+
+
+if __name__ == "__main__":
+    main()
