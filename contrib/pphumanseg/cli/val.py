@@ -22,8 +22,8 @@ def add_augmentation_arguments(parser):
 
 
 def augmentation_from_args(args):
-    """A TestTimeAugmentation from the flags, or None to use the config's test_config."""
-    from pphumanseg.core.evaluate import TestTimeAugmentation
+    """A InferenceAugmentation from the flags, or None to use the config's test_config."""
+    from pphumanseg.core.evaluate import InferenceAugmentation
     from pphumanseg.errors import UsageError
 
     if args.is_slide and not (args.crop_size and args.stride):
@@ -31,9 +31,9 @@ def augmentation_from_args(args):
     if not (args.aug_eval or args.is_slide):
         return None
     if args.aug_eval:
-        return TestTimeAugmentation(args.scales, args.flip_horizontal, args.flip_vertical,
+        return InferenceAugmentation(args.scales, args.flip_horizontal, args.flip_vertical,
                                     args.is_slide, args.crop_size, args.stride)
-    return TestTimeAugmentation(is_slide=True, crop_size=args.crop_size, stride=args.stride)
+    return InferenceAugmentation(is_slide=True, crop_size=args.crop_size, stride=args.stride)
 
 
 def add_arguments(parser):
