@@ -64,9 +64,9 @@ class Passerby:
         speed = width * rng.uniform(1 / 70, 1 / 30)
         self.start_x = width / 2 - direction * speed * rng.uniform(0, frames)
         self.velocity = direction * speed
-        self.y = height * rng.uniform(0.22, 0.42)
+        self.y = height * rng.uniform(0.15, 0.32)
         self.turn = 0.9 * direction
-        self.margin = 2.0 * unit
+        self.margin = 2.5 * unit
         self.width = width
         self.step_period = rng.uniform(14, 22)
 
@@ -74,7 +74,9 @@ class Passerby:
         x = self.start_x + self.velocity * t
         if x < -self.margin or x > self.width + self.margin:
             return None
-        step = np.sin(2 * np.pi * t / self.step_period)
+        stride = 2 * np.pi * t / self.step_period
+        step = np.sin(stride)
         neck = np.array([x, self.y + 0.04 * self.unit * abs(step)])
         arms = ((0.1 + 0.25 * step, 0.1 + 0.35 * step, 0.1), (0.1 - 0.25 * step, 0.1 - 0.35 * step, 0.1))
-        return Pose(neck=neck, unit=self.unit, roll=0.0, turn=self.turn, mouth=0.0, blink=False, arms=arms)
+        return Pose(neck=neck, unit=self.unit, roll=0.0, turn=self.turn, mouth=0.0, blink=False, arms=arms,
+                    stride=stride)

@@ -42,7 +42,8 @@ class Camera:
         sigma = rng.uniform(*preset.noise_sigma)
         self.noise = (rng.standard_normal((_NOISE_BANK, height, width, 3)) * sigma).astype(np.float32)
         self.noise_choice = rng.integers(0, _NOISE_BANK, size=max(frames, 1))
-        self.defocus = rng.uniform(0.3, 1.0) * self.scale if rng.random() < 0.3 else 0.0
+        # Webcam optics are never razor sharp; some cameras are visibly out of focus.
+        self.defocus = rng.uniform(0.35, 0.6 if rng.random() < 0.7 else 1.2) * self.scale
         self.shake = None
         if rng.random() < preset.camera_shake:
             start = int(rng.integers(0, max(frames, 1)))

@@ -43,15 +43,15 @@ class Canvas:
             cv2.ellipse(self.mask, center, axes, float(angle), arc[0], arc[1], label, -1,
                         cv2.LINE_8, SHIFT)
 
-    def ring(self, center, axes, angle, thickness, color, label=None):
-        """An unfilled ellipse, e.g. a cup handle that the person shows through."""
+    def ring(self, center, axes, angle, thickness, color, label=None, arc=(0, 360)):
+        """An unfilled ellipse or arc of it, e.g. a cup handle that the person shows through."""
         center = _fixed(center)
         axes = _fixed((max(axes[0], 0.5), max(axes[1], 0.5)))
         thickness = max(1, int(round(thickness)))
-        cv2.ellipse(self.image, center, axes, float(angle), 0, 360, _color(color), thickness,
+        cv2.ellipse(self.image, center, axes, float(angle), arc[0], arc[1], _color(color), thickness,
                     cv2.LINE_AA, SHIFT)
         if label is not None:
-            cv2.ellipse(self.mask, center, axes, float(angle), 0, 360, label, thickness,
+            cv2.ellipse(self.mask, center, axes, float(angle), arc[0], arc[1], label, thickness,
                         cv2.LINE_8, SHIFT)
 
     def polygon(self, points, color, label=None):

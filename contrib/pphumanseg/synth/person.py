@@ -44,6 +44,20 @@ def _shade(color, factor):
     return tuple(float(min(255.0, c * factor)) for c in color)
 
 
+def _shade_body(texture, origin, unit):
+    """Clothing texture darkened towards the flanks and downwards, centred where the neck maps.
+
+    The texture is twice the frame size (see ``Scene``), so frame pixel (0, 0) sits a quarter in.
+    """
+    height, width = texture.shape[:2]
+    center_x = origin[0] + width // 4
+    center_y = origin[1] + height // 4
+    x = np.abs(np.arange(width, dtype=np.float32) - center_x) / (1.15 * unit)
+    y = np.clip((np.arange(height, dtype=np.float32) - center_y) / (3.0 * unit), 0, 1)
+    shading = 1.0 - 0.35 * np.clip(x, 0, 1)[None, :] ** 2 - 0.2 * y[:, None]
+    return (texture * shading[..., None]).astype(np.uint8)
+
+
 @dataclass
 class Pose:
     """Where a person is and what they do in one frame.
@@ -51,7 +65,9 @@ class Pose:
     ``neck`` is the base of the neck in pixels, ``unit`` the head height in pixels, ``roll`` the
     head tilt in degrees, ``turn`` in [-1, 1] the head turning left/right, ``mouth`` in [0, 1] how
     open the mouth is, ``arms`` two (upper, forearm, spread) triples for the image-left and
-    image-right arm, ``blink`` whether the eyes are closed.
+    image-right arm, ``blink`` whether the eyes are closed, ``stride`` None for someone seated
+    (the body continues out of the frame) or the walking phase in radians (body ends at the hips,
+    legs swing).
     """
 
     neck: np.ndarray
@@ -61,6 +77,7 @@ class Pose:
     mouth: float
     blink: bool
     arms: tuple
+    stride: object = None
 
 
 class Appearance:
@@ -89,12 +106,13 @@ class Appearance:
         self.shirt = tuple(np.clip(shirt, 0, 255))
         self.pattern = FABRIC_PATTERNS[rng.integers(len(FABRIC_PATTERNS))]
         self.texture = fabric(rng, texture_size[1], texture_size[0], self.shirt, self.pattern)
+        self.trousers = tuple(rng.uniform(25, 110) * rng.uniform(0.8, 1.2, 3))
         self.long_sleeves = rng.random() < 0.6
         self.collar = ("round", "v", "shirt")[rng.integers(3)]
         self.glasses = rng.random() < 0.3
         self.beard = rng.random() < 0.2
         self.headset = rng.random() < 0.2
-        self.iris = tuple(rng.uniform(20, 90, 3))
+        self.iris = tuple(rng.uniform(15, 60) * np.array([1.0, 1.2, 1.4]))
         self.lips = tuple(np.clip(np.asarray(self.skin) * np.array([0.75, 0.7, 1.0]) - 20, 0, 255))
 
 
@@ -106,13 +124,15 @@ class Person:
         motion: callable mapping a frame index to a ``Pose``, or None while out of view.
         finger_width: finger thickness as a fraction of the head height.
         texture_origin: pixel position of the neck at which the clothing texture is centred.
+        unit: head height in pixels at rest, to shade the clothes like a rounded body.
     """
 
-    def __init__(self, appearance, motion, finger_width, texture_origin):
+    def __init__(self, appearance, motion, finger_width, texture_origin, unit):
         self.look = appearance
         self.motion = motion
         self.finger_width = finger_width
         self.texture_origin = np.asarray(texture_origin, np.float64)
+        self.texture = _shade_body(appearance.texture, self.texture_origin, unit)
 
     def draw(self, canvas, t):
         pose = self.motion(t)
@@ -125,14 +145,17 @@ class Person:
             self._draw_long_hair(canvas, head, neck, u)
         canvas.polygon([neck + (-0.17 * u, -0.4 * u), neck + (0.17 * u, -0.4 * u),
                         neck + (0.2 * u, 0.05 * u), neck + (-0.2 * u, 0.05 * u)],
-                       _shade(look.skin, 0.82), label=1)
-        self._draw_torso(canvas, neck, u)
+                       _shade(look.skin, 0.85), label=1)
+        canvas.ellipse(neck + (0, -0.3 * u), (0.18 * u, 0.1 * u), 0, _shade(look.skin, 0.65))
+        if pose.stride is not None:
+            self._draw_legs(canvas, neck, u, pose.stride, np.sign(pose.turn))
+        self._draw_torso(canvas, neck, u, bottom=6.0 if pose.stride is None else 2.9)
         self._draw_head(canvas, head, u, pose)
         for side, arm in zip((-1, 1), pose.arms):
             self._draw_arm(canvas, side, neck + (side * 0.93 * u, 0.42 * u), arm, u)
 
     def _texture_view(self, canvas, neck):
-        texture = self.look.texture
+        texture = self.texture
         pad_y = (texture.shape[0] - canvas.height) // 2
         pad_x = (texture.shape[1] - canvas.width) // 2
         dx, dy = np.round(neck - self.texture_origin).astype(int)
@@ -146,10 +169,21 @@ class Person:
                         neck + (0.55 * u, 0.35 * u), neck + (-0.55 * u, 0.35 * u)],
                        _shade(hair, 0.85), label=1)
 
-    def _draw_torso(self, canvas, neck, u):
-        # Half an outline from the collar over the shoulder down past the bottom of the frame.
+    def _draw_legs(self, canvas, neck, u, stride, facing):
+        trousers = self.look.trousers
+        for side, swing in ((-1, np.sin(stride)), (1, -np.sin(stride))):
+            hip = neck + (side * 0.2 * u, 2.7 * u)
+            knee = hip + 1.6 * u * np.array([0.35 * swing, 1.0])
+            ankle = knee + 1.5 * u * np.array([0.2 * swing, 1.0])
+            canvas.line(hip, knee, 0.55 * u, trousers, label=1)
+            canvas.line(knee, ankle, 0.45 * u, trousers, label=1)
+            canvas.ellipse(ankle + (0.12 * u * facing, 0.05 * u), (0.28 * u, 0.12 * u), 0,
+                           (30, 30, 35), label=1)
+
+    def _draw_torso(self, canvas, neck, u, bottom):
+        # Half an outline from the collar over the shoulder down to ``bottom`` head heights.
         half = np.array([(0.28, -0.08), (0.6, 0.05), (0.84, 0.16), (0.98, 0.31), (1.06, 0.5),
-                         (1.12, 1.2), (1.2, 6.0)])
+                         (1.12, 1.2), (1.12, bottom)])
         outline = [neck + (x * u, y * u) for x, y in half[::-1] * (-1, 1)]
         outline += [neck + (x * u, y * u) for x, y in half]
         look = self.look
@@ -183,29 +217,51 @@ class Person:
             if side * turn < 0.6:
                 canvas.ellipse(at(side * (0.36 - 0.05 * side * turn), 0.02), (0.07 * u, 0.12 * u),
                                pose.roll, _shade(skin, 0.9), label=1)
-        has_hair = look.hair_style != "bald"
-        if has_hair:
-            scale = 1.12 if look.hair_style == "curly" else 1.0
-            canvas.ellipse(at(0, -0.1), (0.42 * u * scale, 0.46 * u * scale), pose.roll,
-                           look.hair, label=1)
-            if look.hair_style == "bun":
-                canvas.ellipse(at(-0.05, -0.55), (0.18 * u, 0.14 * u), pose.roll, look.hair, label=1)
+        self._draw_hair_back(canvas, at, u, pose.roll)
         canvas.ellipse(at(0, 0.02), ((0.35 - 0.04 * abs(turn)) * u, 0.48 * u), pose.roll, skin, label=1)
-        # Light falls from one side: a darker cheek.
-        canvas.ellipse(at(0.12 - shift, 0.08), (0.2 * u, 0.36 * u), pose.roll, _shade(skin, 0.9))
+        # Light falls from one side: a darker cheek, and a shadow under the chin on the neck.
+        canvas.ellipse(at(0.12 - shift, 0.08), (0.2 * u, 0.36 * u), pose.roll, _shade(skin, 0.92))
         canvas.ellipse(at(-0.06 + shift, 0.0), (0.22 * u, 0.38 * u), pose.roll, skin)
-        if has_hair:
-            canvas.ellipse(at(0, -0.26), (0.37 * u, 0.2 * u), pose.roll, look.hair, label=1,
-                           arc=(180, 360))
+        self._draw_hair_front(canvas, at, u, pose.roll, shift)
         if look.beard:
-            canvas.ellipse(at(shift, 0.24), (0.3 * u, 0.25 * u), pose.roll, _shade(look.hair, 1.1),
+            canvas.ellipse(at(shift, 0.22), (0.3 * u, 0.26 * u), pose.roll, _shade(look.hair, 1.1),
                            arc=(0, 180))
         self._draw_face(canvas, at, u, pose, shift)
         if look.headset:
             dark = (35, 35, 40)
-            canvas.ellipse(at(0, -0.2), (0.45 * u, 0.4 * u), pose.roll, dark, label=1, arc=(190, 350))
-            canvas.ellipse(at(-0.4, 0.0), (0.09 * u, 0.15 * u), pose.roll, dark, label=1)
-            canvas.line(at(-0.4, 0.05), at(-0.05 + shift, 0.3), max(1.0, 0.03 * u), dark, label=1)
+            canvas.ring(at(0, -0.05), (0.42 * u, 0.52 * u), pose.roll, max(2.0, 0.06 * u), dark,
+                        label=1, arc=(180, 360))
+            canvas.ellipse(at(-0.4, 0.0), (0.08 * u, 0.14 * u), pose.roll, dark, label=1)
+            canvas.line(at(-0.4, 0.05), at(-0.08 + shift, 0.3), max(1.0, 0.03 * u), dark, label=1)
+
+    def _draw_hair_back(self, canvas, at, u, roll):
+        """Hair behind the face: the skull cap, curls around it, a bun on top."""
+        style, hair = self.look.hair_style, self.look.hair
+        if style == "bald":
+            canvas.ellipse(at(0, -0.02), (0.37 * u, 0.3 * u), roll, _shade(hair, 1.05), label=1,
+                           arc=(200, 340))
+            return
+        canvas.ellipse(at(0, -0.14), (0.41 * u, 0.4 * u), roll, hair, label=1)
+        if style == "curly":
+            for angle in np.linspace(-200, 20, 9):
+                radians = np.deg2rad(angle)
+                canvas.ellipse(at(0.4 * np.cos(radians), -0.12 + 0.4 * np.sin(radians)),
+                               (0.11 * u, 0.11 * u), roll, _shade(hair, 0.95), label=1)
+        elif style == "bun":
+            canvas.ellipse(at(-0.05, -0.58), (0.17 * u, 0.13 * u), roll, hair, label=1)
+
+    def _draw_hair_front(self, canvas, at, u, roll, shift):
+        """Hair over the forehead (and locks down the sides for long hair)."""
+        style, hair = self.look.hair_style, self.look.hair
+        if style == "bald":
+            return
+        canvas.ellipse(at(0.02 * shift, -0.27), (0.37 * u, 0.19 * u), roll, hair, label=1,
+                       arc=(180, 360))
+        canvas.ellipse(at(0.15 + shift, -0.28), (0.24 * u, 0.08 * u), roll - 15, hair, label=1)
+        if style == "long":
+            for side in (-1, 1):
+                canvas.polygon([at(side * 0.3, -0.3), at(side * 0.42, -0.1), at(side * 0.45, 0.55),
+                                at(side * 0.3, 0.5), at(side * 0.32, 0.0)], hair, label=1)
 
     def _draw_face(self, canvas, at, u, pose, shift):
         look = self.look
@@ -215,8 +271,8 @@ class Person:
             if pose.blink:
                 canvas.line(eye - (0.06 * u, 0), eye + (0.06 * u, 0), max(1.0, 0.02 * u), (60, 60, 70))
             else:
-                canvas.ellipse(eye, (0.065 * u, 0.032 * u), pose.roll, (225, 230, 235))
-                canvas.ellipse(eye + (shift * 0.2 * u, 0), (0.03 * u, 0.03 * u), 0, look.iris)
+                canvas.ellipse(eye, (0.055 * u, 0.024 * u), pose.roll, (215, 220, 225))
+                canvas.ellipse(eye + (shift * 0.2 * u, 0), (0.022 * u, 0.022 * u), 0, look.iris)
             canvas.line(at(side * 0.08 + shift, -0.12), at(side * 0.23 + shift, -0.13), brow,
                         _shade(look.hair, 0.9))
             if look.glasses:

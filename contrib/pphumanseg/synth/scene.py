@@ -43,13 +43,13 @@ class Scene:
         self.room = Room(rng, frame_size, preset.hard_negatives, appearances[0].skin)
         self.people = []
         if rng.random() < preset.passerby:
-            unit = rng.uniform(0.13, 0.2) * height
+            unit = rng.uniform(0.1, 0.15) * height
             look = Appearance(rng, texture_size)
             walker = Passerby(rng, frame_size, unit, frames)
-            self.people.append(Person(look, walker, preset.finger_width, (width / 2, walker.y)))
+            self.people.append(Person(look, walker, preset.finger_width, (width / 2, walker.y), unit))
         for look, neck, unit in zip(appearances, necks, units):
             motion = SeatedParticipant(rng, neck, unit, frames, preset.arm_poses)
-            self.people.append(Person(look, motion, preset.finger_width, neck))
+            self.people.append(Person(look, motion, preset.finger_width, neck, unit))
         self.occluders = []
         main_x, main_unit = necks[0][0], units[0]
         if rng.random() < preset.occluders:
