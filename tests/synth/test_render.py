@@ -31,24 +31,25 @@ def test_any_size_gives_bgr_frames_and_binary_masks(size):
 
 def test_mask_is_the_drawn_silhouette():
     """Without camera effects, drawing people changes the room exactly where the mask says, up to
-    the anti-aliased fringe of the outline (at most 2 pixels, and faint beyond the first)."""
-    preset = get_preset("easy")
-    for seed in range(3):
-        scene = Scene((200, 112), 10, np.random.default_rng(seed), preset)
+    the anti-aliased fringe of the outline: at most 2 pixels wide, faint beyond the first pixel.
+    (At the frame border a shape just outside can tint the last pixel row; that row is skipped.)"""
+    for seed in range(5):
+        scene = Scene((200, 112), 10, np.random.default_rng(seed), get_preset("connectivity-hard"))
         for t in (0, 9):
             image = scene.room.image.copy()
             mask = np.zeros(image.shape[:2], np.uint8)
             canvas = Canvas(image, mask)
             for person in scene.people:
                 person.draw(canvas, t)
-            changed = np.any(image != scene.room.image, axis=2)
-            fringe = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+            inner = (slice(1, -1), slice(1, -1))
+            changed = np.any(image != scene.room.image, axis=2)[inner]
+            fringe = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))[inner]
             assert not np.any(changed & (fringe == 0))
-            beyond_first = changed & (cv2.dilate(mask, np.ones((3, 3), np.uint8)) == 0)
+            beyond_first = changed & (cv2.dilate(mask, np.ones((3, 3), np.uint8))[inner] == 0)
             assert beyond_first.sum() <= 0.005 * mask.sum()
-            difference = np.abs(image.astype(int) - scene.room.image).max(axis=2)
+            difference = np.abs(image.astype(int) - scene.room.image).max(axis=2)[inner]
             assert np.all(difference[beyond_first] < 64)
-            assert changed[mask == 1].mean() > 0.97
+            assert changed[mask[inner] == 1].mean() > 0.97
 
 
 def test_motion_is_smooth_between_consecutive_frames():

@@ -146,7 +146,7 @@ class Person:
         canvas.polygon([neck + (-0.17 * u, -0.4 * u), neck + (0.17 * u, -0.4 * u),
                         neck + (0.2 * u, 0.05 * u), neck + (-0.2 * u, 0.05 * u)],
                        _shade(look.skin, 0.85), label=1)
-        canvas.ellipse(neck + (0, -0.3 * u), (0.18 * u, 0.1 * u), 0, _shade(look.skin, 0.65))
+        canvas.ellipse(neck + (0, -0.3 * u), (0.15 * u, 0.08 * u), 0, _shade(look.skin, 0.65))
         if pose.stride is not None:
             self._draw_legs(canvas, neck, u, pose.stride, np.sign(pose.turn))
         self._draw_torso(canvas, neck, u, bottom=6.0 if pose.stride is None else 2.9)
@@ -193,15 +193,15 @@ class Person:
         canvas.textured_polygon(inner, self._texture_view(canvas, neck))
         if look.collar == "v":
             canvas.polygon([neck + (-0.22 * u, -0.07 * u), neck + (0.22 * u, -0.07 * u),
-                            neck + (0, 0.42 * u)], _shade(look.skin, 0.85))
+                            neck + (0, 0.42 * u)], _shade(look.skin, 0.85), label=1)
         elif look.collar == "round":
             canvas.ellipse(neck + (0, -0.04 * u), (0.24 * u, 0.12 * u), 0, _shade(look.skin, 0.85),
-                           arc=(0, 180))
+                           label=1, arc=(0, 180))
         else:
             white = (235, 235, 235)
             for side in (-1, 1):
                 canvas.polygon([neck + (side * 0.05 * u, 0.02 * u), neck + (side * 0.3 * u, -0.07 * u),
-                                neck + (side * 0.25 * u, 0.25 * u)], white)
+                                neck + (side * 0.25 * u, 0.25 * u)], white, label=1)
 
     def _draw_head(self, canvas, head, u, pose):
         look = self.look
@@ -211,21 +211,22 @@ class Person:
             return head + _rotate(np.array([dx * u, dy * u]), roll)
 
         turn = pose.turn
-        shift = 0.14 * turn
+        shift = 0.1 * turn
         skin = look.skin
         for side in (-1, 1):
             if side * turn < 0.6:
                 canvas.ellipse(at(side * (0.36 - 0.05 * side * turn), 0.02), (0.07 * u, 0.12 * u),
                                pose.roll, _shade(skin, 0.9), label=1)
         self._draw_hair_back(canvas, at, u, pose.roll)
-        canvas.ellipse(at(0, 0.02), ((0.35 - 0.04 * abs(turn)) * u, 0.48 * u), pose.roll, skin, label=1)
-        # Light falls from one side: a darker cheek, and a shadow under the chin on the neck.
-        canvas.ellipse(at(0.12 - shift, 0.08), (0.2 * u, 0.36 * u), pose.roll, _shade(skin, 0.92))
-        canvas.ellipse(at(-0.06 + shift, 0.0), (0.22 * u, 0.38 * u), pose.roll, skin)
+        face_width = 0.35 - 0.04 * abs(turn)
+        canvas.ellipse(at(0, 0.02), (face_width * u, 0.48 * u), pose.roll, _shade(skin, 0.9), label=1)
+        # Light falls from one side: the lit part of the face, kept inside the face outline.
+        lit_x = float(np.clip(-0.04 + 0.25 * shift, -0.28 * face_width, 0.28 * face_width))
+        canvas.ellipse(at(lit_x, 0.0), (0.7 * face_width * u, 0.41 * u), pose.roll, skin)
         self._draw_hair_front(canvas, at, u, pose.roll, shift)
         if look.beard:
             canvas.ellipse(at(shift, 0.22), (0.3 * u, 0.26 * u), pose.roll, _shade(look.hair, 1.1),
-                           arc=(0, 180))
+                           label=1, arc=(0, 180))
         self._draw_face(canvas, at, u, pose, shift)
         if look.headset:
             dark = (35, 35, 40)
@@ -273,12 +274,13 @@ class Person:
             else:
                 canvas.ellipse(eye, (0.055 * u, 0.024 * u), pose.roll, (215, 220, 225))
                 canvas.ellipse(eye + (shift * 0.2 * u, 0), (0.022 * u, 0.022 * u), 0, look.iris)
-            canvas.line(at(side * 0.08 + shift, -0.12), at(side * 0.23 + shift, -0.13), brow,
+            canvas.line(at(side * 0.08 + shift, -0.12), at(side * 0.2 + shift, -0.13), brow,
                         _shade(look.hair, 0.9))
             if look.glasses:
-                canvas.ring(eye, (0.1 * u, 0.075 * u), pose.roll, max(1.0, 0.02 * u), (40, 40, 40))
+                canvas.ring(eye, (0.1 * u, 0.075 * u), pose.roll, max(1.0, 0.02 * u), (40, 40, 40),
+                            label=1)
                 canvas.line(at(side * 0.25 + shift, -0.03), at(side * 0.05 + shift, -0.03),
-                            max(1.0, 0.02 * u), (30, 30, 30))
+                            max(1.0, 0.02 * u), (30, 30, 30), label=1)
         canvas.line(at(shift * 1.2, 0.0), at(shift * 1.4 + 0.02, 0.13), max(1.0, 0.035 * u),
                     _shade(look.skin, 0.78))
         canvas.ellipse(at(shift, 0.27), (0.1 * u, (0.015 + 0.05 * pose.mouth) * u), pose.roll,
