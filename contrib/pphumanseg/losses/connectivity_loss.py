@@ -43,7 +43,7 @@ from paddle.autograd import PyLayer
 from paddleseg.cvlibs import manager
 
 from pphumanseg._registry import register
-from pphumanseg.metrics.connectivity import check_label_values, find_components, match_components
+from pphumanseg.metrics.connectivity import class_codes, find_components, match_components
 
 
 def _as_numpy(tensor):
@@ -66,6 +66,8 @@ def _map_over_images(function, image_count):
     OpenCV and numpy's element-wise passes release the GIL, so images overlap on several cores.
     """
     global _IMAGE_POOL
+    if _IMAGE_WORKERS == 1 or image_count == 1:
+        return [function(image) for image in range(image_count)]
     if _IMAGE_POOL is None:
         _IMAGE_POOL = ThreadPoolExecutor(max_workers=_IMAGE_WORKERS,
                                          thread_name_prefix="pphumanseg-scloss")
@@ -87,11 +89,11 @@ def _argmax_and_softmax(logits, probabilities):
     pred = np.zeros(best.shape, dtype=np.uint8 if num_classes < 255 else np.int32)
     for class_id in range(1, num_classes):
         better = logits[class_id] > best
-        pred[better] = class_id
+        np.copyto(pred, class_id, where=better)
         np.maximum(best, logits[class_id], out=best)
     np.subtract(logits, best, out=probabilities)
     np.exp(probabilities, out=probabilities)
-    probabilities /= probabilities.sum(axis=0)
+    probabilities *= np.reciprocal(probabilities.sum(axis=0))
     return pred
 
 
@@ -138,13 +140,12 @@ class _SCLossComputation:
                                     for terms in self.image_terms]))
 
     def _image_forward(self, image):
-        label = self.label[image]
-        valid = check_label_values(label, self.num_classes, self.ignore_index)
-        valid_count = np.count_nonzero(valid)
-        pred = _argmax_and_softmax(self.logits[image], self.probabilities[image])
         # Ignored pixels get the non-class code C in both maps, so `== c` never selects them.
-        pred = np.where(valid, pred, self.num_classes)
-        label = np.where(valid, label, self.num_classes)
+        label = class_codes(self.label[image], self.num_classes, self.ignore_index)
+        ignored = label == self.num_classes
+        valid_count = ignored.size - np.count_nonzero(ignored)
+        pred = _argmax_and_softmax(self.logits[image], self.probabilities[image])
+        np.copyto(pred, self.num_classes, where=ignored)
         terms = []
         for class_id in self.class_ids:
             label_components = find_components(label == class_id)
@@ -167,17 +168,21 @@ class _SCLossComputation:
 
     def logits_gradient(self, output_gradient):
         """d loss / d logits (N, C, H, W), in the logits' dtype, given d (final) / d loss."""
-        gradient = np.zeros_like(self.probabilities)
+        gradient = np.empty_like(self.probabilities)
 
         def image_backward(image):
-            terms = self.image_terms[image]
+            terms = dict(self.image_terms[image])
+            planes = gradient[image].reshape(self.num_classes, -1)
+            if terms:
+                term_weight = gradient.dtype.type(output_gradient / (len(terms) * self.batch))
+            for class_id in range(self.num_classes):
+                if class_id in terms:
+                    np.multiply(terms[class_id].gradient_plane(gradient.dtype), term_weight,
+                                out=planes[class_id])
+                else:
+                    planes[class_id] = 0
             if not terms:
                 return
-            term_weight = gradient.dtype.type(output_gradient / (len(terms) * self.batch))
-            planes = gradient[image].reshape(self.num_classes, -1)
-            for class_id, term in terms:
-                np.multiply(term.gradient_plane(gradient.dtype), term_weight,
-                            out=planes[class_id])
             # Softmax Jacobian: dL/dz_k = P_k * (dL/dP_k - sum_c dL/dP_c * P_c).
             probabilities = self.probabilities[image]
             image_gradient = gradient[image]

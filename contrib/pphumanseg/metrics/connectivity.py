@@ -124,7 +124,10 @@ def match_components(pred, label, weight=None, max_components=None):
         pred_ids = np.take(renumber, pred_ids)
         pred_count, dropped = max_components, pred.count - max_components
     label_ids = label.ids.ravel()
-    label_area = np.bincount(label_ids, minlength=label.count + 1)[1:]
+    if label.count == 1:  # the common single person or background needs no histogram
+        label_area = np.array([np.count_nonzero(label_ids)])
+    else:
+        label_area = np.bincount(label_ids, minlength=label.count + 1)[1:]
     cells = (label.count + 1) * (pred_count + 1)
     pair_key = label_ids * np.int64(pred_count + 1) + pred_ids
     if weight is None:
@@ -149,15 +152,21 @@ def match_components(pred, label, weight=None, max_components=None):
                              denominator=denominator)
 
 
-def check_label_values(label, num_classes, ignore_index):
-    """Raises ValueError if ``label`` holds a value outside [0, num_classes) and != ignore_index."""
+def class_codes(label, num_classes, ignore_index):
+    """The label as small integers: 0..C-1 for classes and C for ``ignore_index`` pixels.
+
+    Raises:
+        ValueError: if ``label`` holds a value outside [0, num_classes) other than ignore_index.
+    """
     valid = label != ignore_index
-    in_range = np.where(valid, label, 0)
-    if in_range.size and (in_range.min() < 0 or in_range.max() >= num_classes):
+    codes = np.where(valid, label, 0)
+    if codes.size and (codes.min() < 0 or codes.max() >= num_classes):
         bad = np.unique(label[valid & ((label < 0) | (label >= num_classes))])
         raise ValueError(f"label values {bad[:10].tolist()} are outside [0, {num_classes}) and are "
                          f"not ignore_index={ignore_index}")
-    return valid
+    codes = codes.astype(np.uint8 if num_classes < 255 else np.int32)
+    np.copyto(codes, num_classes, where=~valid)
+    return codes
 
 
 def semantic_connectivity(pred, label, num_classes, ignore_index=255):
@@ -175,7 +184,8 @@ def semantic_connectivity(pred, label, num_classes, ignore_index=255):
     pred, label = np.asarray(pred), np.asarray(label)
     if pred.ndim != 2 or pred.shape != label.shape:
         raise ValueError(f"pred and label must both be (H, W); got {pred.shape} and {label.shape}")
-    valid = check_label_values(label, num_classes, ignore_index)
+    label = class_codes(label, num_classes, ignore_index)
+    valid = label != num_classes
     scores = np.full(num_classes, np.nan)
     for class_id in range(num_classes):
         label_components = find_components(label == class_id)
