@@ -1,6 +1,7 @@
 """Exports paddleseg's own PPHumanSegLite the way PaddleSeg's tools/export.py does.
 
-Run as a script (``python paddleseg_style_export.py SAVE_DIR OUTPUT_OP``). With
+Run as a script (``python paddleseg_style_export.py SAVE_ROOT OUTPUT_OP [OUTPUT_OP ...]``, one
+directory ``SAVE_ROOT/OUTPUT_OP`` each). With
 ``PPHUMANSEG_TEST_LEGACY=1`` it writes the legacy ``model.pdmodel`` of the official models (the
 flag must precede ``import paddle``); without it, what paddleseg 2.8 writes on Paddle 3 by default:
 ``model.json``, while deploy.yaml still names ``model.pdmodel``. The graph is wrapped with
@@ -35,6 +36,7 @@ def export(save_dir, output_op, height=224, width=398):
     model.eval()
     shape = [None, 3, None, None]
     static = paddle.jit.to_static(model, input_spec=[paddle.static.InputSpec(shape, "float32")])
+    os.makedirs(save_dir, exist_ok=True)
     paddle.jit.save(static, os.path.join(save_dir, "model"))
     transforms = [{"type": "Resize", "target_size": [width, height]},
                   {"type": "Normalize", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}]
@@ -46,4 +48,5 @@ def export(save_dir, output_op, height=224, width=398):
 
 
 if __name__ == "__main__":
-    export(sys.argv[1], sys.argv[2])
+    for op in sys.argv[2:]:
+        export(os.path.join(sys.argv[1], op), op)

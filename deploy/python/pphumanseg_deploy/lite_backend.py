@@ -9,6 +9,8 @@ import os
 import platform
 import re
 
+import numpy as np
+
 from .errors import DeployError
 
 NB_FILES = {"x86": "model_x86.nb", "arm": "model_arm.nb"}
@@ -73,4 +75,6 @@ class LiteBackend:
     def run(self, batch):
         self.predictor.get_input(0).from_numpy(batch)
         self.predictor.run()
-        return self.predictor.get_output(0).numpy()
+        # numpy() views the predictor's own buffer, which the next run (or freeing the
+        # predictor) overwrites: copy it out.
+        return np.array(self.predictor.get_output(0).numpy(), copy=True)
