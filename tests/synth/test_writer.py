@@ -101,3 +101,14 @@ def test_written_frames_are_the_rendered_frames(tmp_path, image_format):
         stored = cv2.imread(str(tmp_path / f"images/video_0001/{t:06d}.{image_format}"))
         assert np.array_equal(stored, image)
         assert np.array_equal(cv2.imread(str(tmp_path / f"labels/video_0001/{t:06d}.png"), cv2.IMREAD_UNCHANGED), mask)
+
+
+def test_preview_contact_sheet_shows_frames_beside_masks(tmp_path):
+    out, sheet = str(tmp_path / "data"), tmp_path / "sheet.png"
+    assert main(["synth", "--out", out, "--videos", "3", "--frames", "2", "--size", "64x36",
+                 "--preview", str(sheet)]) == 0
+    image = cv2.imread(str(sheet))
+    assert image.shape == (2 * 36, 2 * 2 * 64, 3)
+    frame = cv2.imread(os.path.join(out, "images/video_0000/000001.jpg"))
+    assert np.array_equal(image[:36, :64], frame)
+    assert not image[36:, 128:].any()

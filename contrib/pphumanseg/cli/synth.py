@@ -23,10 +23,13 @@ def add_arguments(parser):
     parser.add_argument("--split", type=float, nargs=3, default=(0.6, 0.2, 0.2),
                         metavar=("TRAIN", "VAL", "TEST"), help="fractions of videos per split")
     parser.add_argument("--image_format", choices=("jpg", "png"), default="jpg")
+    parser.add_argument("--preview", metavar="PNG",
+                        help="also write a contact sheet (frame | mask overlay) of the first 6 videos")
 
 
 def run(args):
-    from pphumanseg.synth import write_dataset
+    from pphumanseg.synth import dataset_preview, write_dataset
+    from pphumanseg.synth.writer import write_png
 
     size = parse_size(args.size)
     if args.frames < 1:
@@ -37,3 +40,7 @@ def run(args):
     except ValueError as error:
         raise UsageError(str(error)) from None
     print(f"wrote {args.out}: " + ", ".join(f"{name} {count} frames" for name, count in counts.items()))
+    if args.preview:
+        sheet = dataset_preview(args.videos, args.frames, size, args.seed, args.preset)
+        write_png(args.preview, sheet)
+        print(f"wrote {args.preview}")

@@ -51,6 +51,11 @@ def _write_image(path, image, params):
     os.replace(temporary, path)
 
 
+def write_png(path, image):
+    """Write ``image`` as a PNG through a temporary file."""
+    _write_image(path, image, IMAGE_PNG)
+
+
 def _write_text(path, text):
     temporary = f"{path}.tmp"
     with open(temporary, "w") as handle:
