@@ -88,3 +88,14 @@ def test_partial_corrupt_and_mismatched_checkpoints_are_one_line_errors(tmp_path
     message = str(error.value)
     assert "\n" not in message and message.startswith("m.pdparams: does not match Sequential")
     assert "2 with other shapes (e.g. 0.bias: [4] vs model [8])" in message and "6 unexpected" in message
+
+
+def test_staging_left_by_a_killed_process_is_removed_and_checkpoints_are_kept(tmp_path):
+    model, optimizer = small_model_and_optimizer()
+    checkpoint.save_checkpoint(str(tmp_path / "iter_1"), model, optimizer, {"iter": 1})
+    (tmp_path / ".iter_2.k3j2.tmp").mkdir()
+    (tmp_path / ".iter_2.k3j2.tmp" / "model.pdparams").write_bytes(b"partial")
+    (tmp_path / ".best_model.x1.old").mkdir()
+    checkpoint.remove_stale_staging(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["iter_1"]
+    assert checkpoint.load_resume_state(str(tmp_path / "iter_1"))[2] == {"iter": 1}

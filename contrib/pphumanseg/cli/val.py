@@ -22,7 +22,7 @@ def add_augmentation_arguments(parser):
 
 
 def augmentation_from_args(args):
-    """A InferenceAugmentation from the flags, or None to use the config's test_config."""
+    """An InferenceAugmentation from the flags, or None to use the config's test_config."""
     from pphumanseg.core.evaluate import InferenceAugmentation
     from pphumanseg.errors import UsageError
 

@@ -59,6 +59,13 @@ def _replace_directory(source, target):
     shutil.rmtree(retired, ignore_errors=True)
 
 
+def remove_stale_staging(parent):
+    """Deletes staging directories that a killed process left in ``parent`` (hidden, .tmp/.old)."""
+    for name in os.listdir(parent) if os.path.isdir(parent) else ():
+        if name.startswith(".") and name.endswith((".tmp", ".old")):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
 def load_resume_state(directory):
     """Reads a checkpoint written by :func:`save_checkpoint` with optimizer and state.
 

@@ -135,6 +135,7 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
     vdl_writer = None
     if writes:
         os.makedirs(save_dir, exist_ok=True)
+        checkpoint.remove_stale_staging(save_dir)
         if use_vdl:
             from visualdl import LogWriter
             vdl_writer = LogWriter(logdir=save_dir)
