@@ -1,5 +1,5 @@
-"""SCLoss: exact values on hand-built cases, agreement with paddleseg's SemanticConnectivityLoss where
-that is correct, gradients (finite differences, training), config use and bad input."""
+"""SCLoss: exact values on hand-built cases, agreement with paddleseg's SemanticConnectivityLoss
+where that is correct, gradients (finite differences, training), config use and bad input."""
 import importlib
 
 import cv2
@@ -19,7 +19,7 @@ MARGIN = 20.0  # softmax of +-MARGIN logits is 0/1 to float32 precision
 
 
 def paint(shape, *boxes, value=1, base=0):
-    """An int64 map of ``base`` with each (top, bottom, left, right) box (inclusive) set to value."""
+    """An int64 map of ``base`` with each inclusive (top, bottom, left, right) box set to value."""
     image = np.full(shape, base, dtype=np.int64)
     for top, bottom, left, right in boxes:
         image[top:bottom + 1, left:right + 1] = value

@@ -7,7 +7,7 @@ from pphumanseg.metrics.connectivity import (SCMetric, find_components, match_co
 
 
 def paint(shape, *boxes, value=1, base=0):
-    """An int64 map of ``base`` with each (top, bottom, left, right) box (inclusive) set to value."""
+    """An int64 map of ``base`` with each inclusive (top, bottom, left, right) box set to value."""
     image = np.full(shape, base, dtype=np.int64)
     for top, bottom, left, right in boxes:
         image[top:bottom + 1, left:right + 1] = value
@@ -87,7 +87,8 @@ def test_metric_averages_over_images_and_classes():
     assert result["sc"] == pytest.approx(np.mean(result["sc_per_class"]))
 
 
-@pytest.mark.parametrize("pred_shape, label_shape", [((4, 4), (4, 5)), ((2, 2, 4, 4), (2, 2, 4, 4))])
+@pytest.mark.parametrize("pred_shape, label_shape",
+                         [((4, 4), (4, 5)), ((2, 2, 4, 4), (2, 2, 4, 4))])
 def test_metric_rejects_mismatched_shapes(pred_shape, label_shape):
     with pytest.raises(ValueError, match="pred and label"):
         SCMetric(2).update(np.zeros(pred_shape, np.int64), np.zeros(label_shape, np.int64))

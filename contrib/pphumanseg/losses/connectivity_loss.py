@@ -10,9 +10,11 @@ intersections and predicted areas are sums of the softmax probability P_c, which
     loss_c = 1 + sum_{label==c} (1 - P_c) / n_valid   (c labelled but never predicted)
 
 averaged over the classes present in each image's label, then over the batch. Components are found
-on the CPU from the argmax only; all pair intersections and areas of a class come from one bincount
-over its predicted pixels, and the analytic gradient (``ComponentMatching.score_gradient`` followed
-by the softmax Jacobian) is applied in a ``paddle.autograd.PyLayer``.
+on the CPU from the argmax only; all pair intersections and predicted areas of a class come from
+one bincount over the image's pixels, and the analytic gradient
+(``ComponentMatching.score_gradient_table`` followed by the softmax Jacobian) is applied in a
+``paddle.autograd.PyLayer``. Images are spread over a few threads (OpenCV and numpy's element-wise
+passes release the GIL).
 
 Deliberate differences from paddleseg 2.8's ``SemanticConnectivityLoss`` (the reference):
 
@@ -98,7 +100,7 @@ def _argmax_and_softmax(logits, probabilities):
 
 
 class _ImageClassTerm:
-    """One (image, class) term of the loss: its value and d term / d P_c as a flat (H*W,) plane.
+    """One (image, class) term of the loss: its value and d term / d P_c.
 
     Args:
         value: the term.
@@ -113,10 +115,13 @@ class _ImageClassTerm:
         self.missed_mask = missed_mask
         self.valid_count = valid_count
 
-    def gradient_plane(self, dtype):
+    def write_gradient(self, scale, out):
+        """Writes ``scale`` * d term / d P_c of every pixel into the flat (H*W,) array ``out``."""
         if self.matching is not None:
-            return -self.matching.score_gradient(dtype)
-        return self.missed_mask * dtype.type(-1.0 / self.valid_count)
+            table = self.matching.score_gradient_table(out.dtype)
+            np.take(table * out.dtype.type(-scale), self.matching.pair_key, out=out)
+        else:
+            np.multiply(self.missed_mask, out.dtype.type(-scale / self.valid_count), out=out)
 
 
 class _SCLossComputation:
@@ -130,21 +135,21 @@ class _SCLossComputation:
 
     def __init__(self, logits, label, ignore_index, max_components, classes):
         self.batch, self.num_classes = logits.shape[:2]
-        self.logits, self.label = logits, label
         self.ignore_index, self.max_components = ignore_index, max_components
         self.class_ids = range(self.num_classes) if classes is None else classes
         self.probabilities = np.empty(logits.shape, dtype=logits.dtype)
         # Per image: [(class id, term)] over the classes present in its label.
-        self.image_terms = _map_over_images(self._image_forward, self.batch)
+        self.image_terms = _map_over_images(
+            lambda image: self._image_forward(logits[image], label[image], image), self.batch)
         self.value = float(np.mean([np.mean([term.value for _, term in terms]) if terms else 0.0
                                     for terms in self.image_terms]))
 
-    def _image_forward(self, image):
+    def _image_forward(self, logits, label, image):
         # Ignored pixels get the non-class code C in both maps, so `== c` never selects them.
-        label = class_codes(self.label[image], self.num_classes, self.ignore_index)
+        label = class_codes(label, self.num_classes, self.ignore_index)
         ignored = label == self.num_classes
         valid_count = ignored.size - np.count_nonzero(ignored)
-        pred = _argmax_and_softmax(self.logits[image], self.probabilities[image])
+        pred = _argmax_and_softmax(logits, self.probabilities[image])
         np.copyto(pred, self.num_classes, where=ignored)
         terms = []
         for class_id in self.class_ids:
@@ -173,12 +178,10 @@ class _SCLossComputation:
         def image_backward(image):
             terms = dict(self.image_terms[image])
             planes = gradient[image].reshape(self.num_classes, -1)
-            if terms:
-                term_weight = gradient.dtype.type(output_gradient / (len(terms) * self.batch))
             for class_id in range(self.num_classes):
                 if class_id in terms:
-                    np.multiply(terms[class_id].gradient_plane(gradient.dtype), term_weight,
-                                out=planes[class_id])
+                    terms[class_id].write_gradient(output_gradient / (len(terms) * self.batch),
+                                                   planes[class_id])
                 else:
                     planes[class_id] = 0
             if not terms:
@@ -186,7 +189,7 @@ class _SCLossComputation:
             # Softmax Jacobian: dL/dz_k = P_k * (dL/dP_k - sum_c dL/dP_c * P_c).
             probabilities = self.probabilities[image]
             image_gradient = gradient[image]
-            image_gradient -= (image_gradient * probabilities).sum(axis=0)
+            image_gradient -= np.einsum("c...,c...->...", image_gradient, probabilities)
             image_gradient *= probabilities
 
         _map_over_images(image_backward, self.batch)
@@ -253,7 +256,8 @@ class SCLoss(nn.Layer):
             0-d tensor, float64 for float64 logits and float32 otherwise.
         """
         if logits.ndim != 4:
-            raise ValueError(f"SCLoss expects logits of shape [N, C, H, W], got {list(logits.shape)}")
+            raise ValueError(f"SCLoss expects logits of shape [N, C, H, W], "
+                             f"got {list(logits.shape)}")
         if label.ndim == 4 and label.shape[1] == 1:
             label = label.squeeze(1)
         batch, num_classes, height, width = logits.shape

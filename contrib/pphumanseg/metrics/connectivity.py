@@ -76,13 +76,12 @@ class ComponentMatching:
     overlap: np.ndarray
     denominator: int
 
-    def score_gradient(self, dtype=np.float32):
-        """d score / d P at every pixel, as a flat (H*W,) ``dtype`` array (0 off the prediction).
+    def score_gradient_table(self, dtype=np.float32):
+        """d score / d P per pair-table cell, flat; ``table[pair_key]`` is the per-pixel gradient.
 
         For a pixel of p_j inside g_k, dIoU_kj/dP = 1/U_kj and, for every other g_i matched with
-        p_j, dIoU_ij/dP = -I_ij/U_ij^2 (the pixel enlarges p_j but not the intersection). Every pixel
-        of one (g_k, p_j) cell gets the same value, so the values form a small table indexed by
-        ``pair_key``.
+        p_j, dIoU_ij/dP = -I_ij/U_ij^2 (the pixel enlarges p_j but not the intersection). Every
+        pixel of one (g_k, p_j) cell gets the same value; column 0 (not a matched prediction) is 0.
         """
         matches = self.overlap.sum(axis=1, keepdims=True)
         pair_weight = self.overlap / np.maximum(matches, 1)
@@ -93,7 +92,7 @@ class ComponentMatching:
         table[0, 1:] = -outside_total
         table[1:, 1:] = inside + outside - outside_total
         table /= self.denominator
-        return np.take(table.ravel(), self.pair_key)
+        return table.ravel()
 
 
 def match_components(pred, label, weight=None, max_components=None):
