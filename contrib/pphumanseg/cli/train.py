@@ -1,7 +1,12 @@
 """``pphumanseg train``: PaddleSeg's training flags on pphumanseg's training loop.
 
-Data-parallel training: ``python -m paddle.distributed.launch --nproc_per_node 2 -m pphumanseg
-train ...`` (GPUs, SyncBatchNorm), or on CPU with ``PADDLE_DISTRI_BACKEND=gloo`` set.
+Data-parallel training (SyncBatchNorm on GPUs; gloo on CPU, also selected by
+``PADDLE_DISTRI_BACKEND=gloo``)::
+
+    python -m paddle.distributed.launch --nproc_per_node 2 "$(command -v pphumanseg)" train ...
+
+The launcher takes a program path, not ``-m module`` (given ``-m`` it falls back to its legacy
+mode, which treats ``pphumanseg`` as a file name), hence the console script's path.
 """
 from pphumanseg.cli.val import add_config_arguments, add_device_argument
 

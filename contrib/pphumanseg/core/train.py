@@ -162,10 +162,9 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
                     logbook.record(terms, time.time() - batch_start, reader_seconds)
                     if iteration % schedule.log_iters == 0:
                         logbook.write(iteration, lr)
-                if iteration % schedule.save_interval == 0 or iteration == schedule.iters:
+                if writes and (iteration % schedule.save_interval == 0 or iteration == schedule.iters):
                     _save_and_evaluate(model, optimizer, save_dir, schedule, iteration,
-                                       iters_per_epoch, state, val_dataset, evaluation, vdl_writer,
-                                       writes)
+                                       iters_per_epoch, state, val_dataset, evaluation, vdl_writer)
                 if iteration >= schedule.iters:
                     break
                 batch_start = time.time()
@@ -193,10 +192,8 @@ def _train_step(train_model, model, optimizer, losses, data):
 
 
 def _save_and_evaluate(model, optimizer, save_dir, schedule, iteration, iters_per_epoch, state,
-                       val_dataset, evaluation, vdl_writer, writes):
-    """Evaluates (rank 0), saves ``iter_N`` and ``best_model``, prunes old checkpoints."""
-    if not writes:
-        return
+                       val_dataset, evaluation, vdl_writer):
+    """Evaluates, saves ``iter_N`` and ``best_model`` and prunes old checkpoints (rank 0 only)."""
     state["iter"] = iteration
     state["epoch"] = iteration // iters_per_epoch
     if val_dataset is not None:
