@@ -74,9 +74,13 @@ def test_export_writes_the_legacy_inference_layout_that_matches_the_model(config
     np.testing.assert_allclose(probabilities, expected / expected.sum(1, keepdims=True), atol=1e-4)
 
     argmax_dir = tmp_path / "argmax"
+    argmax_dir.mkdir()
+    (argmax_dir / "model.onnx").write_text("from an earlier export")
+    (argmax_dir / "notes.txt").write_text("the user's")
     assert run_cli("export", "--config", config, "--model_path", trained, "--save_dir", argmax_dir,
                    "--output_op", "argmax") == 0
     assert yaml.safe_load((argmax_dir / "deploy.yaml").read_text())["Deploy"]["input_shape"] == [-1, 3, -1, -1]
+    assert not (argmax_dir / "model.onnx").exists() and (argmax_dir / "notes.txt").exists()
     classes = run_paddle_inference(argmax_dir, image)
     assert classes.dtype == np.int32 and classes.shape == (1, 36, 64)
     np.testing.assert_array_equal(classes[0], logits[0].argmax(0))

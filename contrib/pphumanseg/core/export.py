@@ -113,14 +113,22 @@ def _run_jit_save(config_path, opts, model_path, out_dir, output_op, input_shape
 
 
 def _publish(staging, save_dir):
-    """Moves the staged files into ``save_dir`` (a rename of the whole directory if it is new)."""
+    """Moves the staged files into ``save_dir`` (a rename of the whole directory if it is new).
+
+    Into an existing directory, model files of an earlier export that this one did not produce
+    (e.g. a ``model.onnx`` next to a new ``model.pdmodel``) are removed so none is stale.
+    """
     if not os.path.exists(save_dir):
         os.rename(staging, save_dir)
         os.makedirs(staging)  # so the caller's cleanup finds a directory
         return
     if not os.path.isdir(save_dir):
         raise UsageError(f"--save_dir {save_dir}: exists and is not a directory")
-    for name in os.listdir(staging):
+    produced = set(os.listdir(staging))
+    for name in os.listdir(save_dir):
+        if name.startswith("model") and name not in produced:
+            os.remove(os.path.join(save_dir, name))
+    for name in produced:
         os.replace(os.path.join(staging, name), os.path.join(save_dir, name))
 
 
