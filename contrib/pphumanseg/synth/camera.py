@@ -102,13 +102,27 @@ def _translate(image, mask, offset):
     return image, mask
 
 
+def blur_moving_region(image, center, radius, velocity):
+    """Smear a square of ``radius`` around ``center`` along ``velocity`` (pixels per frame), like a
+    hand moving during the exposure; the mask keeps the geometry at mid-exposure."""
+    height, width = image.shape[:2]
+    reach = int(radius + abs(velocity[0]) + abs(velocity[1])) + 1
+    x0, y0 = max(int(center[0]) - reach, 0), max(int(center[1]) - reach, 0)
+    x1, y1 = min(int(center[0]) + reach + 1, width), min(int(center[1]) + reach + 1, height)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return
+    image[y0:y1, x0:x1] = _motion_blur(np.ascontiguousarray(image[y0:y1, x0:x1]), velocity)
+
+
 def _motion_blur(image, velocity):
+    """Average the image along a segment of length |velocity| centred on each pixel."""
     length = int(round(np.hypot(*velocity)))
     if length < 2:
         return image
-    kernel = np.zeros((2 * length + 1, 2 * length + 1), np.float32)
-    center = (length, length)
-    end = (int(round(length + velocity[0])), int(round(length + velocity[1])))
-    cv2.line(kernel, (2 * length - end[0], 2 * length - end[1]), end, 1.0, 1)
-    kernel[center] = max(kernel[center], 1.0)
+    half = (length + 1) // 2
+    kernel = np.zeros((2 * half + 1, 2 * half + 1), np.float32)
+    step = np.asarray(velocity, np.float64) / 2
+    start = (int(round(half - step[0])), int(round(half - step[1])))
+    end = (int(round(half + step[0])), int(round(half + step[1])))
+    cv2.line(kernel, start, end, 1.0, 1)
     return cv2.filter2D(image, -1, kernel / kernel.sum())

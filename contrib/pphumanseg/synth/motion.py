@@ -44,7 +44,7 @@ class Keyframes:
         transition: frames spent easing from one pose to the next.
     """
 
-    def __init__(self, rng, poses, weights, frames, hold=(12, 40), transition=8):
+    def __init__(self, rng, poses, weights, frames, hold=(14, 40), transition=12):
         probabilities = np.asarray(weights, np.float64) / np.sum(weights)
         self.poses = np.asarray(poses, np.float64)
         self.transition = transition

@@ -44,6 +44,14 @@ def _shade(color, factor):
     return tuple(float(min(255.0, c * factor)) for c in color)
 
 
+def arm_joints(neck, unit, side, arm):
+    """(shoulder, elbow, wrist) pixel positions of the arm on ``side`` for an arm pose triple."""
+    upper_angle, fore_angle, _ = arm
+    shoulder = neck + (side * 0.93 * unit, 0.42 * unit)
+    elbow = shoulder + 1.25 * unit * _direction(side, upper_angle)
+    return shoulder, elbow, elbow + 1.05 * unit * _direction(side, fore_angle)
+
+
 def _shade_body(texture, origin, unit):
     """Clothing texture darkened towards the flanks and downwards, centred where the neck maps.
 
@@ -152,7 +160,7 @@ class Person:
         self._draw_torso(canvas, neck, u, bottom=6.0 if pose.stride is None else 2.9)
         self._draw_head(canvas, head, u, pose)
         for side, arm in zip((-1, 1), pose.arms):
-            self._draw_arm(canvas, side, neck + (side * 0.93 * u, 0.42 * u), arm, u)
+            self._draw_arm(canvas, side, arm_joints(neck, u, side, arm), arm[2], u)
 
     def _texture_view(self, canvas, neck):
         texture = self.texture
@@ -286,12 +294,18 @@ class Person:
         canvas.ellipse(at(shift, 0.27), (0.1 * u, (0.015 + 0.05 * pose.mouth) * u), pose.roll,
                        look.lips if pose.mouth < 0.2 else (50, 40, 90))
 
-    def _draw_arm(self, canvas, side, shoulder, arm, u):
-        upper_angle, fore_angle, spread = arm
+    def hands(self, t):
+        """(wrist position, head height) of each hand in frame ``t``; empty when out of view."""
+        pose = self.motion(t)
+        if pose is None:
+            return []
+        return [(arm_joints(pose.neck, pose.unit, side, arm)[2], pose.unit)
+                for side, arm in zip((-1, 1), pose.arms)]
+
+    def _draw_arm(self, canvas, side, joints, spread, u):
+        shoulder, elbow, wrist = joints
         look = self.look
-        elbow = shoulder + 1.25 * u * _direction(side, upper_angle)
-        fore_direction = _direction(side, fore_angle)
-        wrist = elbow + 1.05 * u * fore_direction
+        fore_direction = (wrist - elbow) / (1.05 * u)
         sleeve = _shade(look.shirt, 0.9)
         canvas.line(shoulder, elbow, 0.36 * u, _shade(look.shirt, 0.55), label=1)
         canvas.line(shoulder, elbow, 0.3 * u, sleeve, label=1)

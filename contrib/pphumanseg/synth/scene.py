@@ -6,7 +6,7 @@ quick start.
 import numpy as np
 
 from .behaviour import Passerby, SeatedParticipant
-from .camera import Camera
+from .camera import Camera, blur_moving_region
 from .canvas import Canvas
 from .occluders import Cup, LaptopEdge, Microphone
 from .person import Appearance, Person
@@ -72,6 +72,12 @@ class Scene:
         canvas = Canvas(image, mask)
         for person in self.people:
             person.draw(canvas, t)
+            # Hands move fastest: a third of the motion between neighbouring frames falls into one
+            # exposure, capped so that a waving hand stays visible.
+            for (before, unit), (after, _) in zip(person.hands(t - 0.5), person.hands(t + 0.5)):
+                smear = 0.35 * (after - before)
+                smear *= min(1.0, 0.15 * unit / max(np.hypot(*smear), 1e-6))
+                blur_moving_region(image, (before + after) / 2, 0.5 * unit, smear)
         for occluder in self.occluders:
             occluder.draw(canvas)
         image, mask = self.camera.expose(image, mask, t)
