@@ -3,8 +3,9 @@
     python scripts/bench_synth.py [--size 398x224] [--videos 4] [--frames 50] [--preset default]
 
 Measures rendering alone (``render_clip``) and rendering plus writing the dataset files
-(``write_dataset``), on one core (OpenCV limited to one thread), and prints the 1-minute load
-average next to each figure because the machine may be shared.
+(``write_dataset``), on one core (OpenCV limited to one thread). Wall-clock frames/s depends on
+what else runs, so each line also gives frames per second of this process's CPU time and the
+1-minute load average.
 """
 import argparse
 import json
@@ -20,12 +21,14 @@ from pphumanseg.synth import render_clip, write_dataset
 
 
 def measure(label, work, frames, args):
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     work()
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     print(json.dumps({"measure": label, "size": args.size, "preset": args.preset, "videos": args.videos,
                       "frames_per_video": args.frames, "seconds": round(seconds, 3),
-                      "frames_per_s": round(frames / seconds, 1), "load_1min": os.getloadavg()[0],
+                      "frames_per_s": round(frames / seconds, 1),
+                      "frames_per_cpu_s": round(frames / cpu_seconds, 1),
+                      "load_1min": round(os.getloadavg()[0], 2),
                       "threads": cv2.getNumThreads(), "cpu": platform.processor() or platform.machine()}),
           flush=True)
 
