@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import paddle
 import pytest
+from visualdl import LogReader
 
 from conftest import run_cli
 
@@ -20,7 +21,11 @@ def test_train_logs_each_loss_term_evaluates_and_keeps_checkpoints(config, tmp_p
     assert "SC: " in text and "Temporal stability: " in text
     entries = sorted(os.listdir(save_dir))
     assert [e for e in entries if not e.startswith("vdlrecords")] == ["best_model", "iter_4", "iter_6"]
-    assert any(e.startswith("vdlrecords") for e in entries)
+    records = [e for e in entries if e.startswith("vdlrecords")]
+    assert len(records) == 1
+    scalars = LogReader(file_path=str(save_dir / records[0])).get_tags()["scalar"]
+    assert {"Train/loss_CrossEntropyLoss", "Train/loss_SCLoss", "Train/lr", "Evaluate/miou",
+            "Evaluate/sc", "Evaluate/temporal_stability"} <= set(scalars)
     for name in ("model.pdparams", "model.pdopt", "train_state.json"):
         assert (save_dir / "iter_6" / name).is_file()
     assert (save_dir / "best_model" / "model.pdparams").is_file()

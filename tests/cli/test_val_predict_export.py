@@ -40,6 +40,10 @@ def test_predict_writes_mask_pseudo_colour_and_overlay_for_a_folder(config, trai
     assert (out / "pseudo_color" / masks[0]).is_file()
     assert cv2.imread(str(out / "overlay" / frames[0])).shape == image.shape
     assert not list(out.rglob("*.tmp*"))
+    single = tmp_path / "single"
+    assert run_cli("predict", "--config", config, "--model_path", trained, "--image_path",
+                   folder / frames[0], "--save_dir", single) == 0
+    np.testing.assert_array_equal(cv2.imread(str(single / "mask" / masks[0].name), cv2.IMREAD_UNCHANGED), mask)
 
 
 def dygraph_logits(config, weights, image):
