@@ -3,19 +3,11 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "core")]
 
+from in_process import run_cli  # noqa: E402
 from tiny_dataset import write_config, write_videos  # noqa: E402
-
-from pphumanseg.cli.main import main  # noqa: E402
-
-
-def run_cli(*argv):
-    """Runs ``pphumanseg`` in this process; returns its exit status."""
-    try:
-        return main([str(arg) for arg in argv])
-    except SystemExit as exit_:
-        return exit_.code
 
 
 @pytest.fixture(scope="session")

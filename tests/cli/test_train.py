@@ -7,7 +7,7 @@ import paddle
 import pytest
 from visualdl import LogReader
 
-from conftest import run_cli
+from in_process import run_cli
 
 
 def test_train_logs_each_loss_term_evaluates_and_keeps_checkpoints(config, tmp_path, capsys):

@@ -7,7 +7,7 @@ import paddle
 import pytest
 import yaml
 
-from conftest import run_cli
+from in_process import run_cli
 from pphumanseg.core.config import ComponentBuilder, load_config
 
 
