@@ -1,10 +1,12 @@
 """Objects between the camera and the participants: they cut the person mask into pieces.
 
 Each occluder is drawn with label 0 over the people, so a microphone pole crossing a waving arm,
-a laptop edge hiding a wrist or a cup handle in front of a hand split one person into several
-connected components, the case the SC loss is about.
+a laptop or desk edge hiding a wrist or a cup handle in front of a hand split one person into
+several connected components, the case the SC loss is about.
 """
 import numpy as np
+
+from .textures import wood
 
 
 class Cup:
@@ -87,3 +89,26 @@ class LaptopEdge:
         canvas.line((x0, y0), (x1, y1), max(1.0, 0.008 * self.height), (90, 90, 95), label=0)
         logo = ((x0 + x1) / 2, (y0 + y1) / 2 + 0.07 * self.height)
         canvas.ellipse(logo, (0.02 * self.height, 0.02 * self.height), 0, (230, 230, 235), label=0)
+
+
+class DeskEdge:
+    """The front edge of a wooden desk across the bottom of the frame.
+
+    Args:
+        rng: the video's ``numpy.random.Generator``.
+        frame_size: (width, height) in pixels.
+    """
+
+    def __init__(self, rng, frame_size):
+        width, height = frame_size
+        self.width, self.height = width, height
+        self.top = height * rng.uniform(0.86, 0.96)
+        color = rng.uniform(60, 200) * np.array([0.6, 0.8, 1.0]) + rng.uniform(-15, 15, 3)
+        self.texture = wood(rng, height, width, color)
+        self.lip = tuple(np.clip(color * 0.6, 0, 255))
+
+    def draw(self, canvas):
+        top, bottom = self.top, self.height + 2
+        canvas.textured_polygon([(-2, top), (self.width + 2, top), (self.width + 2, bottom), (-2, bottom)],
+                                self.texture, label=0)
+        canvas.line((-2, top), (self.width + 2, top), max(1.0, 0.012 * self.height), self.lip, label=0)

@@ -2,8 +2,9 @@
 
 Geometry is expressed in the person's head height ``unit`` (pixels) around the base of the neck,
 so the same person can be drawn at any frame size. Every body part is drawn with label 1 through
-``Canvas``, which makes the mask the exact silhouette; facial features, collars and shading are
-drawn on the image only because they lie inside the silhouette.
+``Canvas``, which makes the mask the exact silhouette. Worn things (hair, glasses, headset,
+collar) are labelled person too; facial features and shading are drawn on the image only and
+stay inside the silhouette (``tests/synth`` checks this).
 """
 from dataclasses import dataclass
 
@@ -21,7 +22,6 @@ ARM_POSES = {
     "chin": (0.3, -2.8, 0.0, 0.15),
     "raised": (0.2, -2.55, 0.08, 0.6),
 }
-ARM_POSE_NAMES = tuple(ARM_POSES)
 
 SKIN_TONES = np.array([(70, 90, 130), (95, 125, 175), (125, 160, 205), (160, 190, 230),
                        (185, 205, 240)], np.float64)

@@ -8,7 +8,7 @@ import numpy as np
 from .behaviour import Passerby, SeatedParticipant
 from .camera import Camera, blur_moving_region
 from .canvas import Canvas
-from .occluders import Cup, LaptopEdge, Microphone
+from .occluders import Cup, DeskEdge, LaptopEdge, Microphone
 from .person import Appearance, Person
 from .presets import get_preset
 from .room import Room
@@ -52,6 +52,8 @@ class Scene:
             self.people.append(Person(look, motion, preset.finger_width, neck, unit))
         self.occluders = []
         main_x, main_unit = necks[0][0], units[0]
+        if rng.random() < preset.occluders:
+            self.occluders.append(DeskEdge(rng, frame_size))
         if rng.random() < preset.occluders:
             self.occluders.append(LaptopEdge(rng, frame_size))
         if rng.random() < preset.occluders:
