@@ -3,6 +3,7 @@ import paddle
 import pytest
 
 from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, json_safe
+from pphumanseg.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
 
 
@@ -68,6 +69,14 @@ def test_perfect_predictions_and_flip_augmentation():
     flipped = evaluate(ThresholdModel(), dataset, 2,
                        augmentation=InferenceAugmentation(scales=[1.0], flip_horizontal=True))
     assert flipped["miou"] == 1.0
+
+
+def test_test_config_keys_follow_paddleseg():
+    assert not InferenceAugmentation.from_test_config({"flip_horizontal": True}).augmented  # needs aug_eval
+    augmentation = InferenceAugmentation.from_test_config({"aug_eval": True, "scales": [0.5, 1.0]})
+    assert augmentation.augmented and augmentation.scales == [0.5, 1.0]
+    with pytest.raises(UsageError, match="test_config.flip: unknown key"):
+        InferenceAugmentation.from_test_config({"flip": True})
 
 
 def test_json_safe_turns_nan_into_null():

@@ -51,6 +51,10 @@ class InferenceAugmentation:
         """Builds it from a config's ``test_config`` section (PaddleSeg's keys; ``aug_eval`` gates
         flips and scales)."""
         test_config = dict(test_config or {})
+        known = ("aug_eval", "scales", "flip_horizontal", "flip_vertical", "is_slide", "crop_size", "stride")
+        for key in test_config:
+            if key not in known:
+                raise UsageError(f"test_config.{key}: unknown key; known keys: {', '.join(known)}")
         aug_eval = test_config.pop("aug_eval", False)
         if not aug_eval:
             for key in ("scales", "flip_horizontal", "flip_vertical"):

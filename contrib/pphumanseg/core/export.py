@@ -148,7 +148,7 @@ def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
     model.set_state_dict(weights)
     model.eval()
     if input_shape is None:
-        input_shape = [-1, model_in_channels(model), -1, -1]
+        input_shape = [-1, _model_in_channels(model), -1, -1]
     net = ExportHead(model, output_op)
     net.eval()
     spec = [paddle.static.InputSpec(shape=input_shape, dtype="float32", name="x")]
@@ -161,7 +161,7 @@ def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
         yaml.safe_dump(list(input_shape), file)
 
 
-def model_in_channels(model):
+def _model_in_channels(model):
     """Input channels of the model's first convolution (3 for RGB models)."""
     import paddle
 
