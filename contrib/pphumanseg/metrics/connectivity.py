@@ -20,7 +20,6 @@ from one ``np.bincount`` over the image's pixels; nothing loops over components.
 """
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
 
 import cv2
 import numpy as np
