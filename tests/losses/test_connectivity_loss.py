@@ -248,8 +248,9 @@ def test_rejects_bad_shapes(logits_shape, label_shape, message):
 def test_rejects_label_values_outside_the_classes():
     label = paint((4, 4), (0, 0, 0, 0), value=2)
     label[3, 3] = 255
+    labels = np.stack([np.zeros_like(label), label])  # the bad image is not the first
     with pytest.raises(ValueError, match=r"label values \[2\] are outside \[0, 2\)"):
-        sc_loss(np.zeros((1, 2, 4, 4)), label)
+        sc_loss(np.zeros((2, 2, 4, 4)), labels)
 
 
 def test_rejects_float_labels_and_bad_arguments():
