@@ -135,3 +135,9 @@ def test_data_commands_report_statistics_and_problems(dataset_root, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["data", "stats", "--root", str(dataset_root / "missing")])
     assert stop.value.code == 2
+
+
+def test_an_empty_other_split_does_not_block_this_one(dataset_root):
+    write_list(dataset_root, "test", [])
+    assert len(build(dataset_root)) == 6
+    assert any("test.txt: list file is empty" in problem for problem in validate_dataset(str(dataset_root)))

@@ -13,6 +13,7 @@ Only cheap checks happen here (no image is decoded); every problem is reported a
 import os
 import re
 from dataclasses import dataclass
+from typing import Optional
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -32,7 +33,7 @@ class Frame:
 
     where: str
     image: str
-    label: object
+    label: Optional[str]
     video_id: str
     camera_id: str
     sort_key: tuple
@@ -86,10 +87,13 @@ def read_frame_list(list_path, root, namer, labels_required, check_files=True):
 
     Returns:
         (frames, problems): the valid frames in file order and one ``file:line: message`` string
-        per invalid line. A missing or empty list file is a single problem.
+        per invalid line.
+
+    Raises:
+        ValueError: if the list file is missing or has no lines (nothing to skip to).
     """
     if not os.path.isfile(list_path):
-        return [], [f"{list_path}: list file not found"]
+        raise ValueError(f"{list_path}: list file not found")
     frames, problems, first_line_of = [], [], {}
     with open(list_path) as handle:
         lines = handle.read().splitlines()
@@ -121,7 +125,7 @@ def read_frame_list(list_path, root, namer, labels_required, check_files=True):
             continue
         frames.append(Frame(where, image, label, video, camera, key))
     if not frames and not problems:
-        problems.append(f"{list_path}: list file is empty")
+        raise ValueError(f"{list_path}: list file is empty")
     return frames, problems
 
 

@@ -20,8 +20,12 @@ def _read_splits(root, namer, check_files):
             if split in REQUIRED_SPLITS:
                 problems.append(f"{path}: list file not found")
             continue
-        frames, found = read_frame_list(path, root, namer, labels_required=split != "test",
-                                        check_files=check_files)
+        try:
+            frames, found = read_frame_list(path, root, namer, labels_required=split != "test",
+                                            check_files=check_files)
+        except ValueError as error:
+            problems.append(str(error))
+            continue
         frames, repeated = drop_repeated_frames(frames)
         splits[split] = frames
         problems.extend(found + repeated)

@@ -68,7 +68,6 @@ class VideoPortraitDataset(paddle.io.Dataset):
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.img_channels = self.IMG_CHANNELS
-        self.edge = False
         self.mapping = LabelMapping(foreground_value, ignore_index)
         self.namer = FrameNamer(video_regex)
         self.temporal = temporal
@@ -78,8 +77,6 @@ class VideoPortraitDataset(paddle.io.Dataset):
 
         frames, problems = read_frame_list(self.list_path, dataset_root, self.namer,
                                            labels_required=self.mode != "test")
-        if not frames and problems and problems[0].endswith(("not found", "is empty")):
-            raise ValueError(problems[0])
         frames, repeated = drop_repeated_frames(frames)
         frames, leaked = self._drop_leaked_videos(frames)
         self._accept(frames, problems + repeated + leaked)
@@ -91,8 +88,11 @@ class VideoPortraitDataset(paddle.io.Dataset):
             path = os.path.join(self.dataset_root, f"{other}.txt")
             if other == self.mode or not os.path.isfile(path):
                 continue
-            others, _ = read_frame_list(path, self.dataset_root, self.namer, labels_required=False,
-                                        check_files=False)
+            try:
+                others, _ = read_frame_list(path, self.dataset_root, self.namer, labels_required=False,
+                                            check_files=False)
+            except ValueError:
+                continue  # an empty split is that split's problem, reported when it is loaded
             for frame in others:
                 elsewhere.setdefault(frame.video_id, frame.where)
         kept, problems = [], []
