@@ -7,6 +7,7 @@ collar) are labelled person too; facial features and shading are drawn on the im
 stay inside the silhouette (``tests/synth`` checks this).
 """
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -85,7 +86,7 @@ class Pose:
     mouth: float
     blink: bool
     arms: tuple
-    stride: object = None
+    stride: Optional[float] = None
 
 
 class Appearance:
