@@ -2,8 +2,8 @@
 
 The per-frame "prediction" is the true mask, softened, plus noise drawn afresh for every frame
 (a spatially smooth random field, like a network's errors): exactly the frame-to-frame flicker
-the smoother is for. It must cut the flicker rate (pphumanseg.metrics.temporal) at least by a
-third without lowering mIoU by more than 0.5 point.
+the smoother is for. On each of two clips it must cut the flicker rate (pphumanseg.metrics.temporal)
+by at least a fifth without lowering mIoU by more than 0.5 point.
 """
 import cv2
 import numpy as np
@@ -42,8 +42,9 @@ def flicker_rate(predictions, masks):
     return metric.result()["flicker_rate"]
 
 
-def test_flow_smoothing_cuts_flicker_without_losing_accuracy():
-    frames, masks = zip(*render_clip(size=SIZE, frames=FRAMES, seed=3))
+@pytest.mark.parametrize("seed", [3, 4])
+def test_flow_smoothing_cuts_flicker_without_losing_accuracy(seed):
+    frames, masks = zip(*render_clip(size=SIZE, frames=FRAMES, seed=seed))
     probabilities = list(noisy_probabilities(masks, seed=0))
     smoother = FlowSmoother()
     smoothed = [smoother(frame, probability) for frame, probability in zip(frames, probabilities)]
@@ -53,7 +54,7 @@ def test_flow_smoothing_cuts_flicker_without_losing_accuracy():
     raw_miou, smooth_miou = miou(raw_pred, masks), miou(smooth_pred, masks)
     print(f"flicker {raw_flicker:.4f} -> {smooth_flicker:.4f}; mIoU {raw_miou:.2f} -> {smooth_miou:.2f}")
     assert raw_flicker > 0.005  # the test clip does flicker
-    assert smooth_flicker < raw_flicker * 2 / 3
+    assert smooth_flicker < raw_flicker * 0.8
     assert smooth_miou >= raw_miou - 0.5
     assert all(np.isfinite(p).all() and p.min() >= 0 and p.max() <= 1 for p in smoothed)
 

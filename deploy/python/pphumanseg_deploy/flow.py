@@ -3,8 +3,9 @@
 For each frame the previous *fused* probability is carried to the current frame along the
 backward flow (current -> previous). A pixel counts as tracked when the flow there survives a
 round trip: following the backward flow and then the forward flow (previous -> current) must land
-within ``round_trip_px`` (plus 5 % of the motion) of where it started; occlusions, disocclusions
-and flow failures fail this check. Tracked pixels blend the propagated probability with the
+within ``round_trip_px`` (plus 5 % of the motion) of where it started, and the pixel must look the
+same where the flow says it came from (grey level within ``max_intensity_change``). Occlusions,
+disocclusions and flow that smears across a flat-coloured silhouette edge fail these checks. Tracked pixels blend the propagated probability with the
 current prediction, leaning on history (``uncertain_history``) where the current prediction is
 uncertain and on the present (``certain_history``) where it is certain; untracked pixels keep the
 current prediction.
@@ -29,11 +30,13 @@ class FlowSmoother:
         certain_high (float): Probability at or above which a pixel is certainly foreground.
         round_trip_px (float): Largest forward-backward round-trip error, in pixels of the
             probability map, for a pixel to count as tracked.
+        max_intensity_change (int): Largest grey-level difference between a pixel and its source
+            in the previous frame for it to count as tracked.
         uncertain_history (float): Weight of the propagated history at tracked, uncertain pixels.
         certain_history (float): Weight of the propagated history at tracked, certain pixels.
     """
 
-    def __init__(self, certain_low=0.1, certain_high=0.9, round_trip_px=1.0,
+    def __init__(self, certain_low=0.1, certain_high=0.9, round_trip_px=1.0, max_intensity_change=12,
                  uncertain_history=0.7, certain_history=0.3):
         if not 0.0 <= certain_low < 0.5 < certain_high <= 1.0:
             raise ValueError("need 0 <= certain_low < 0.5 < certain_high <= 1 (probability scale)")
@@ -43,6 +46,7 @@ class FlowSmoother:
         self.certain_low = certain_low
         self.certain_high = certain_high
         self.round_trip_px = round_trip_px
+        self.max_intensity_change = max_intensity_change
         self.uncertain_history = uncertain_history
         self.certain_history = certain_history
         self.flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
@@ -67,7 +71,7 @@ class FlowSmoother:
 
     def tracked(self, gray, previous_gray):
         """(map_x, map_y, tracked): where each current pixel was in the previous frame, and
-        whether that correspondence passes the forward-backward check."""
+        whether that correspondence passes the forward-backward and brightness checks."""
         height, width = gray.shape
         backward = self.flow.calc(gray, previous_gray, None)  # current -> previous
         forward = self.flow.calc(previous_gray, gray, None)  # previous -> current
@@ -78,7 +82,9 @@ class FlowSmoother:
         round_trip = np.linalg.norm(backward + forward_there, axis=2)
         motion = np.linalg.norm(backward, axis=2)
         inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
-        return map_x, map_y, inside & (round_trip <= self.round_trip_px + 0.05 * motion)
+        previous_there = cv2.remap(previous_gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        same_look = cv2.absdiff(gray, previous_there) <= self.max_intensity_change
+        return map_x, map_y, inside & same_look & (round_trip <= self.round_trip_px + 0.05 * motion)
 
     def __call__(self, frame_bgr, probability):
         """Fused probability (same shape as ``probability``) for this frame.
