@@ -31,6 +31,6 @@ def test_unknown_subcommand_is_a_usage_error():
 
 
 def test_unknown_flag_is_a_usage_error():
-    result = run_cli("synth", "--no-such-flag")
+    result = run_cli("synth", "--out", "unused", "--no-such-flag")
     assert result.returncode == 2
     assert "--no-such-flag" in result.stderr
