@@ -3,6 +3,7 @@
 ``render_clip`` is the in-memory entry point used by the dataset writer, the video app and the
 quick start.
 """
+import cv2
 import numpy as np
 
 from .behaviour import Passerby, SeatedParticipant
@@ -61,6 +62,10 @@ class Scene:
         if rng.random() < preset.occluders:
             self.occluders.append(Cup(rng, frame_size, main_x))
         self.camera = Camera(rng, frame_size, frames, preset)
+        # The room light casts a soft shadow of the people onto the wall and chair behind them.
+        self.shadow_offset = (rng.uniform(-0.06, 0.06) * height, rng.uniform(0.01, 0.06) * height)
+        self.shadow_strength = rng.uniform(0.15, 0.4)
+        self.shadow_softness = rng.uniform(0.02, 0.05) * height
 
     def render(self, t, compress=True):
         """Frame ``t`` as (BGR uint8 HxWx3, mask uint8 HxW with 1 = person).
@@ -74,6 +79,8 @@ class Scene:
         canvas = Canvas(image, mask)
         for person in self.people:
             person.draw(canvas, t)
+        cast_shadow(image, mask, self.shadow_offset, self.shadow_strength, self.shadow_softness)
+        for person in self.people:
             # Hands move fastest: a third of the motion between neighbouring frames falls into one
             # exposure, capped so that a waving hand stays visible.
             for (before, unit), (after, _) in zip(person.hands(t - 0.5), person.hands(t + 0.5)):
@@ -84,6 +91,16 @@ class Scene:
             occluder.draw(canvas)
         image, mask = self.camera.expose(image, mask, t)
         return (self.camera.compress(image) if compress else image), mask
+
+
+def cast_shadow(image, mask, offset, strength, softness):
+    """Darken the background where the silhouette, shifted by ``offset`` and blurred, falls."""
+    shift = np.array([[1, 0, offset[0]], [0, 1, offset[1]]], np.float32)
+    size = (mask.shape[1], mask.shape[0])
+    shadow = cv2.warpAffine(mask.astype(np.float32), shift, size, borderMode=cv2.BORDER_REPLICATE)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), softness)
+    shadow[mask == 1] = 0
+    image[:] = (image * (1 - strength * shadow)[..., None]).astype(np.uint8)
 
 
 def make_scene(size, frames, seed, preset):
