@@ -66,6 +66,8 @@ class Scene:
         self.shadow_offset = (rng.uniform(-0.06, 0.06) * height, rng.uniform(0.01, 0.06) * height)
         self.shadow_strength = rng.uniform(0.15, 0.4)
         self.shadow_softness = rng.uniform(0.02, 0.05) * height
+        # People lit differently from the room: backlit by a window, or lit by their screen.
+        self.people_light = rng.uniform(0.6, 1.15) if rng.random() < 0.3 else 1.0
 
     def render(self, t, compress=True):
         """Frame ``t`` as (BGR uint8 HxWx3, mask uint8 HxW with 1 = person).
@@ -79,7 +81,8 @@ class Scene:
         canvas = Canvas(image, mask)
         for person in self.people:
             person.draw(canvas, t)
-        cast_shadow(image, mask, self.shadow_offset, self.shadow_strength, self.shadow_softness)
+        relight(image, mask, self.people_light, self.shadow_offset, self.shadow_strength,
+                self.shadow_softness)
         for person in self.people:
             # Hands move fastest: a third of the motion between neighbouring frames falls into one
             # exposure, capped so that a waving hand stays visible.
@@ -93,20 +96,21 @@ class Scene:
         return (self.camera.compress(image) if compress else image), mask
 
 
-def cast_shadow(image, mask, offset, strength, softness):
-    """Darken the background where the silhouette, shifted by ``offset`` and blurred, falls.
+def relight(image, mask, people_light, shadow_offset, shadow_strength, shadow_softness):
+    """Scale the people's brightness by ``people_light`` and darken the room where their
+    silhouette, shifted by ``shadow_offset`` and blurred, casts a shadow.
 
     A soft shadow has no detail, so it is computed at a quarter of the resolution.
     """
     height, width = mask.shape
     small = (max(width // 4, 1), max(height // 4, 1))
     shadow = cv2.resize(mask.astype(np.float32), small, interpolation=cv2.INTER_AREA)
-    shift = np.array([[1, 0, offset[0] / 4], [0, 1, offset[1] / 4]], np.float32)
+    shift = np.array([[1, 0, shadow_offset[0] / 4], [0, 1, shadow_offset[1] / 4]], np.float32)
     shadow = cv2.warpAffine(shadow, shift, small, borderMode=cv2.BORDER_REPLICATE)
-    shadow = cv2.GaussianBlur(shadow, (0, 0), max(softness / 4, 0.5))
-    shadow = cv2.resize(shadow, (width, height), interpolation=cv2.INTER_LINEAR)
-    shadow[mask == 1] = 0
-    image[:] = (image * (1 - strength * shadow)[..., None]).astype(np.uint8)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), max(shadow_softness / 4, 0.5))
+    shade = 1 - shadow_strength * cv2.resize(shadow, (width, height), interpolation=cv2.INTER_LINEAR)
+    shade[mask == 1] = people_light
+    image[:] = np.clip(image * shade[..., None], 0, 255).astype(np.uint8)
 
 
 def make_scene(size, frames, seed, preset):
