@@ -112,3 +112,13 @@ def test_preview_contact_sheet_shows_frames_beside_masks(tmp_path):
     frame = cv2.imread(os.path.join(out, "images/video_0000/000001.jpg"))
     assert np.array_equal(image[:36, :64], frame)
     assert not image[36:, 128:].any()
+
+
+def test_cli_writes_one_clip_with_masks(tmp_path):
+    clip_path, masks = tmp_path / "demo.mp4", tmp_path / "masks"
+    assert main(["synth", "--clip", str(clip_path), "--size", "96x54", "--frames", "3",
+                 "--mask_dir", str(masks)]) == 0
+    assert cv2.VideoCapture(str(clip_path)).get(cv2.CAP_PROP_FRAME_COUNT) == 3
+    assert sorted(os.listdir(masks)) == ["000000.png", "000001.png", "000002.png"]
+    expected = [mask for _, mask in render_clip((96, 54), 3, seed=0)]
+    assert np.array_equal(cv2.imread(str(masks / "000002.png"), cv2.IMREAD_UNCHANGED), expected[2])
