@@ -19,8 +19,12 @@ import subprocess
 import sys
 import tempfile
 
+import paddle
 import yaml
 
+from pphumanseg.core import checkpoint
+from pphumanseg.core.config import ComponentBuilder, load_config
+from pphumanseg.core.export_head import ExportHead
 from pphumanseg.errors import UsageError
 
 OUTPUT_OPS = ("argmax", "softmax", "none")
@@ -55,8 +59,6 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     Returns:
         dict: format -> list of files written in ``save_dir``.
     """
-    from pphumanseg.core.config import load_config  # imports paddle; keep `--help` light
-
     if output_op not in OUTPUT_OPS:
         raise UsageError(f"--output_op {output_op}: choose from {', '.join(OUTPUT_OPS)}")
     if input_shape is not None and (len(input_shape) != 4 or any(d == 0 or d < -1 for d in input_shape)):
@@ -134,13 +136,6 @@ def _publish(staging, save_dir):
 
 def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
     """The subprocess side: build the model, load and check its weights, save the static graph."""
-    import paddle
-
-    import pphumanseg  # noqa: F401  (registers pphumanseg's components)
-    from pphumanseg.core import checkpoint
-    from pphumanseg.core.config import ComponentBuilder, load_config
-    from pphumanseg.core.export_head import ExportHead
-
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     model = ComponentBuilder(config, config_path).build("model")
     weights = checkpoint.load_weights(model_path)
@@ -163,8 +158,6 @@ def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
 
 def _model_in_channels(model):
     """Input channels of the model's first convolution (3 for RGB models)."""
-    import paddle
-
     for layer in model.sublayers():
         if isinstance(layer, paddle.nn.Conv2D):
             return layer._in_channels
