@@ -14,7 +14,9 @@ portrait-orientation frames by 90 degrees before the landscape model sees them.
 """
 import argparse
 import os
+import queue
 import sys
+import threading
 import time
 
 import cv2
@@ -123,7 +125,10 @@ def process_directory(replacer, folder, save_folder):
 
 
 class _VideoOutput:
-    """The composite and mask videos, written under temporary names until ``close``."""
+    """The composite and mask videos, written under temporary names until ``close``.
+
+    Encoding runs in a worker thread (OpenCV releases the GIL), overlapping the next prediction.
+    """
 
     def __init__(self, save_path, fps, size):
         extension = os.path.splitext(save_path)[1].lower()
@@ -132,14 +137,30 @@ class _VideoOutput:
         self.partials = [_partial_path(path) for path in self.finals]
         self.writers = [cv2.VideoWriter(path, fourcc, fps, size) for path in self.partials]
         if not all(writer.isOpened() for writer in self.writers):
-            self.discard()
+            self._release_and_remove()
             raise DeployError(f"--save {save_path}: could not open a video writer")
+        self.pending = queue.Queue(maxsize=4)
+        self.worker = threading.Thread(target=self._encode, daemon=True)
+        self.worker.start()
+
+    def _encode(self):
+        while True:
+            item = self.pending.get()
+            if item is None:
+                return
+            result, alpha = item
+            self.writers[0].write(result)
+            self.writers[1].write(cv2.cvtColor(mask_image(alpha), cv2.COLOR_GRAY2BGR))
 
     def write(self, result, alpha):
-        self.writers[0].write(result)
-        self.writers[1].write(cv2.cvtColor(mask_image(alpha), cv2.COLOR_GRAY2BGR))
+        self.pending.put((result, alpha))
+
+    def _finish_encoding(self):
+        self.pending.put(None)
+        self.worker.join()
 
     def close(self):
+        self._finish_encoding()
         for writer in self.writers:
             writer.release()
         for partial, final in zip(self.partials, self.finals):
@@ -147,42 +168,77 @@ class _VideoOutput:
         return self.finals
 
     def discard(self):
+        self._finish_encoding()
+        self._release_and_remove()
+
+    def _release_and_remove(self):
         for writer, partial in zip(self.writers, self.partials):
             writer.release()
             if os.path.exists(partial):
                 os.remove(partial)
 
 
-def process_stream(replacer, capture, name, save_path, progress=True):
-    """Runs a video or camera capture to the end (or Ctrl+C for a camera) into ``save_path``."""
+def _read_ahead(capture, first):
+    """Yields ``first`` and then the capture's frames, decoding the next frame in a thread while
+    the caller works on the current one."""
+    frames = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def read():
+        ok = True
+        while ok and not stop.is_set():
+            ok, frame = capture.read()
+            frames.put(frame if ok else None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        frame = first
+        while frame is not None:
+            yield frame
+            frame = frames.get()
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full queue
+            try:
+                frames.get(timeout=0.1)
+            except queue.Empty:
+                pass
+
+
+def process_stream(replacer, capture, name, save_path, progress=True, stop_on_interrupt=False):
+    """Runs a video or camera capture to its end into ``save_path``.
+
+    With ``stop_on_interrupt`` (cameras) Ctrl+C ends the recording and keeps what was written.
+    """
     from tqdm import tqdm
 
-    ok, frame = capture.read()
+    ok, first = capture.read()
     if not ok:
         raise DeployError(f"--input {name}: no readable frames")
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if 0 < fps < 1000 else 30.0
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    output = _VideoOutput(save_path, fps, (frame.shape[1], frame.shape[0]))
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    output = _VideoOutput(save_path, fps, (first.shape[1], first.shape[0]))
     replacer.reset()
     frames = 0
     start = time.perf_counter()
     try:
-        with tqdm(total=total if total and total > 0 else None, unit="frame", disable=not progress,
+        with tqdm(total=total if total > 0 else None, unit="frame", disable=not progress,
                   desc=os.path.basename(name)) as bar:
-            while ok:
-                output.write(*replacer(frame))
-                frames += 1
-                bar.update(1)
-                try:
-                    ok, frame = capture.read()
-                except KeyboardInterrupt:
-                    ok = False
+            try:
+                for frame in _read_ahead(capture, first):
+                    output.write(*replacer(frame))
+                    frames += 1
+                    bar.update(1)
+            except KeyboardInterrupt:
+                if not stop_on_interrupt:
+                    raise
     except BaseException:
         output.discard()
         raise
-    seconds = time.perf_counter() - start
-    return output.close(), frames, seconds
+    written = output.close()
+    return written, frames, time.perf_counter() - start
 
 
 def _check_save(save, extensions, kind):
@@ -236,7 +292,8 @@ def run(model_dir, input, save, bg=None, flow=False, post=False, vertical=False,
             if not capture.isOpened():
                 raise DeployError(f"--input {input}: not a readable video")
         try:
-            outputs, frames, seconds = process_stream(replacer, capture, input, save, progress)
+            outputs, frames, seconds = process_stream(replacer, capture, input, save, progress,
+                                                      stop_on_interrupt=kind == "camera")
         finally:
             capture.release()
         return {"outputs": outputs, "frames": frames, "seconds": seconds, "fps": frames / seconds}
