@@ -74,9 +74,9 @@ def test_connectivity_hard_preset_splits_people_into_more_pieces():
 
 def test_unknown_preset_and_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="connectivity-hard"):
-        clip(preset="nope")
+        render_clip(preset="nope")
     with pytest.raises(ValueError, match="at least 1"):
-        clip(frames=0)
+        render_clip(frames=0)
     with pytest.raises(ValueError, match="too small"):
-        clip(size=(8, 8), frames=1)
+        render_clip(size=(8, 8), frames=1)
     assert {"easy", "default", "connectivity-hard"} <= set(PRESETS)

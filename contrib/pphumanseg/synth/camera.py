@@ -24,7 +24,6 @@ class Camera:
 
     def __init__(self, rng, frame_size, frames, preset):
         width, height = frame_size
-        self.size = frame_size
         self.scale = height / 224
         x = np.linspace(-1, 1, width, dtype=np.float32)[None, :]
         y = np.linspace(-1, 1, height, dtype=np.float32)[:, None]
@@ -40,7 +39,8 @@ class Camera:
             self.light_change = (int(rng.integers(0, max(frames, 1))), rng.uniform(0.55, 1.5),
                                  rng.uniform(6, 25))
         sigma = rng.uniform(*preset.noise_sigma)
-        self.noise = (rng.standard_normal((_NOISE_BANK, height, width, 3)) * sigma).astype(np.float32)
+        self.noise = rng.standard_normal((_NOISE_BANK, height, width, 3), dtype=np.float32)
+        self.noise *= np.float32(sigma)
         self.noise_choice = rng.integers(0, _NOISE_BANK, size=max(frames, 1))
         # Webcam optics are never razor sharp; some cameras are visibly out of focus.
         self.defocus = rng.uniform(0.35, 0.6 if rng.random() < 0.7 else 1.2) * self.scale

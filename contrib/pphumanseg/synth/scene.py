@@ -130,9 +130,9 @@ def render_clip(size=(398, 224), frames=30, seed=0, preset="default"):
             arguments give identical frames.
         preset: a preset name from ``pphumanseg.synth.PRESETS``.
 
-    Yields:
-        (frame, mask): BGR uint8 (H, W, 3) and uint8 (H, W) with 0 = background, 1 = person.
+    Returns:
+        an iterator of (frame, mask): BGR uint8 (H, W, 3) and uint8 (H, W) with 0 = background,
+        1 = person. Bad arguments raise ValueError here, before any frame is rendered.
     """
     scene = make_scene(size, frames, seed, preset)
-    for t in range(frames):
-        yield scene.render(t)
+    return (scene.render(t) for t in range(frames))
