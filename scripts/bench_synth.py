@@ -40,6 +40,8 @@ def main():
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--preset", default="default")
     args = parser.parse_args()
+    if args.videos < 3:
+        parser.error("--videos must be at least 3 (the dataset needs train, val and test videos)")
     cv2.setNumThreads(1)
     size = parse_size(args.size)
     total = args.videos * args.frames
