@@ -11,7 +11,7 @@ One run prints JSON lines (one per measurement) and nothing else on stdout:
    thread count.
 2. ``app``: end-to-end frames/s of ``pphumanseg_deploy.app.run`` (decode, predict, composite,
    encode the composite and mask videos) on a generated 1280x720 clip, with and without --flow.
-3. ``flow`` (skip with ``--no-flow-eval``): a ConnectNet trained briefly on generated data
+3. ``flow``: a ConnectNet trained briefly on generated data
    (``--train_iters``, through pphumanseg's training library) predicts a held-out generated clip
    with ground truth; flicker rate (pphumanseg.metrics.temporal.TemporalStability) and mIoU
    with and without flow smoothing.
@@ -26,6 +26,7 @@ Prerequisites for the MediaPipe line (else it prints why it is missing):
     runs npm itself when it finds npm and no file is given).
 
 Usage: python scripts/bench_infer.py [--work_dir output/bench_infer] [--repeats 50]
+           [--parts latency,app,flow] [--train_iters 300]
 Report ``uptime`` alongside: the figures depend on what else runs on the machine.
 """
 import argparse
@@ -223,32 +224,41 @@ def main():
     parser.add_argument("--work_dir", default=os.path.join(REPO, "output", "bench_infer"))
     parser.add_argument("--repeats", type=int, default=50, help="timed runs per latency median")
     parser.add_argument("--mediapipe", help="path to selfie_segmentation_landscape.tflite")
-    parser.add_argument("--no_flow_eval", action="store_true", help="skip training + flicker measurement")
+    parser.add_argument("--parts", default="latency,app,flow",
+                        help="comma-separated subset of latency, app, flow (app runs on the fastest runtime "
+                             "when latency is measured, else on onnx with 2 threads)")
     parser.add_argument("--train_iters", type=int, default=300, help="training iterations for the flow evaluation")
     args = parser.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     emit({"kind": "machine", "cpus": os.cpu_count(), "load_average": os.getloadavg()})
-    folders = export_models(args.work_dir)
-    mediapipe = bench_mediapipe(args.work_dir, args.mediapipe, args.repeats)
-    if "unavailable" in mediapipe:
-        emit(mediapipe)
-    else:
-        for threads, value in mediapipe.items():
-            emit({"kind": "latency", "model": "MediaPipe-landscape-256x144", "runtime": "litert",
-                  "threads": threads, "median_ms": value, "ratio_to_mediapipe": 1.0})
-    latency = bench_latency(folders, args.repeats)
-    for record in latency:
-        if "unavailable" not in mediapipe:
-            record["ratio_to_mediapipe"] = round(record["median_ms"] / mediapipe[record["threads"]], 2)
-        emit(record)
-    # The app builds its Predictor with default options (oneDNN on for Paddle Inference).
-    best = min((r for r in latency if r["model"] == "ConnectNet-398x224" and r["threads"] == max(THREADS)
-                and r.get("onednn", True)), key=lambda r: r["median_ms"])
-    options = {"runtime": best["runtime"], "threads": best["threads"]}
-    for record in bench_app(folders["ConnectNet-398x224"], args.work_dir, **options):
-        emit(record)
-    if not args.no_flow_eval:
+    parts = set(args.parts.split(","))
+    unknown = parts - {"latency", "app", "flow"}
+    if unknown:
+        parser.error(f"--parts: unknown part(s) {sorted(unknown)}")
+    folders = export_models(args.work_dir) if parts & {"latency", "app"} else {}
+    options = {"runtime": "onnx", "threads": max(THREADS)}
+    if "latency" in parts:
+        mediapipe = bench_mediapipe(args.work_dir, args.mediapipe, args.repeats)
+        if "unavailable" in mediapipe:
+            emit(mediapipe)
+        else:
+            for threads, value in mediapipe.items():
+                emit({"kind": "latency", "model": "MediaPipe-landscape-256x144", "runtime": "litert",
+                      "threads": threads, "median_ms": value, "ratio_to_mediapipe": 1.0})
+        latency = bench_latency(folders, args.repeats)
+        for record in latency:
+            if "unavailable" not in mediapipe:
+                record["ratio_to_mediapipe"] = round(record["median_ms"] / mediapipe[record["threads"]], 2)
+            emit(record)
+        # The app builds its Predictor with default options (oneDNN on for Paddle Inference).
+        best = min((r for r in latency if r["model"] == "ConnectNet-398x224" and r["threads"] == max(THREADS)
+                    and r.get("onednn", True)), key=lambda r: r["median_ms"])
+        options = {"runtime": best["runtime"], "threads": best["threads"]}
+    if "app" in parts:
+        for record in bench_app(folders["ConnectNet-398x224"], args.work_dir, **options):
+            emit(record)
+    if "flow" in parts:
         for record in evaluate_flow(args.work_dir, args.train_iters):
             emit(record)
     emit({"kind": "machine", "load_average_after": os.getloadavg()})
