@@ -1,6 +1,8 @@
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import paddle
@@ -82,3 +84,30 @@ def test_corrupt_checkpoint_from_the_command_line_prints_one_line(config, tmp_pa
     assert result.stderr.strip().splitlines() == [
         f"pphumanseg train: error: {params}: corrupt or not a Paddle state file (ValueError)"]
     assert not (tmp_path / "again").exists()
+
+
+def test_kill_9_during_training_leaves_every_checkpoint_loadable(config, tmp_path, cli_env):
+    from pphumanseg.core.checkpoint import load_resume_state
+
+    save_dir = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "pphumanseg", "train", "--config", str(config),
+                                "--save_dir", str(save_dir), "--iters", "100000", "--save_interval", "1",
+                                "--keep_checkpoint_max", "3"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and len(list(save_dir.glob("iter_*"))) < 3:
+            time.sleep(0.05)
+        time.sleep(0.13)  # somewhere inside a later save
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    checkpoints = sorted(save_dir.glob("iter_*"), key=lambda p: int(p.name.split("_")[1]))
+    assert len(checkpoints) >= 2
+    for directory in checkpoints:
+        assert load_resume_state(str(directory))[2]["iter"] == int(directory.name.split("_")[1])
+    latest = int(checkpoints[-1].name.split("_")[1])
+    assert run_cli("train", "--config", config, "--save_dir", save_dir, "--iters", latest + 1,
+                   "--resume_model", checkpoints[-1]) == 0
+    assert load_resume_state(str(save_dir / f"iter_{latest + 1}"))[2]["iter"] == latest + 1
+    assert not [p for p in os.listdir(save_dir) if p.startswith(".")]  # staging of the killed save removed
