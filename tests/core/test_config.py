@@ -72,3 +72,15 @@ def test_missing_dataset_root_and_builder_errors(tmp_path):
     config = load_config(path, ["model.num_classes=3"])
     with pytest.raises(UsageError, match="num_classes"):
         ComponentBuilder(config, path).build("model")
+
+
+@pytest.mark.parametrize("section", ["model", "train_dataset"])
+def test_config_without_model_or_dataset_is_a_one_line_error(tmp_path, section):
+    from paddleseg.cvlibs.config import parse_from_yaml
+
+    flat = parse_from_yaml(str(SCL_CONFIG))
+    del flat[section]
+    path = write(tmp_path / f"no_{section}.yml", yaml.safe_dump(flat))
+    with pytest.raises(UsageError) as error:
+        load_config(path)
+    assert str(error.value) == f"{path}: No {section} specified in the configuration file."
