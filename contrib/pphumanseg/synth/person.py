@@ -252,6 +252,12 @@ class Person:
                            arc=(200, 340))
             return
         canvas.ellipse(at(0, -0.14), (0.41 * u, 0.4 * u), roll, hair, label=1)
+        # Strands and a sheen, inside the cap so the silhouette is unchanged.
+        strand = max(1.0, 0.02 * u)
+        for scale, tone in ((0.85, 0.7), (0.7, 1.3), (0.55, 0.8)):
+            canvas.ring(at(0, -0.14), (0.41 * scale * u, 0.4 * scale * u), roll, strand,
+                        _shade(hair, tone) if tone < 1 else _shade(np.asarray(hair) + 25, tone),
+                        arc=(200, 340))
         if style == "curly":
             for angle in np.linspace(-200, 20, 9):
                 radians = np.deg2rad(angle)
