@@ -30,6 +30,7 @@ Usage: python scripts/bench_infer.py [--work_dir output/bench_infer] [--repeats 
 Report ``uptime`` alongside: the figures depend on what else runs on the machine.
 """
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -49,6 +50,21 @@ MODELS = {  # name -> (config, opts, input size w x h)
                                ["model.type=PPHumanSegLite"], (398, 224)),
 }
 THREADS = (1, 2)
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Sends everything written to stdout (Python and C++ alike: training logs, paddle2onnx) to
+    stderr, so stdout carries only the JSON lines."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def emit(record):
@@ -193,12 +209,13 @@ def evaluate_flow(work_dir, train_iters):
     opts = [f"train_dataset.dataset_root={data}", f"val_dataset.dataset_root={data}"]
     train_dir = os.path.join(work_dir, "trained")
     weights = os.path.join(train_dir, f"iter_{train_iters}", "model.pdparams")
-    if not os.path.isfile(weights):
-        train_from_config(config, opts, save_dir=train_dir, iters=train_iters, batch_size=8,
-                          save_interval=train_iters, log_iters=50)
     model_dir = os.path.join(work_dir, "trained_export")
-    if not os.path.isfile(os.path.join(model_dir, "model.onnx")):
-        export(config, weights, model_dir, "softmax", [1, 3, 224, 398], ["paddle", "onnx"], opts)
+    with stdout_to_stderr():
+        if not os.path.isfile(weights):
+            train_from_config(config, opts, save_dir=train_dir, iters=train_iters, batch_size=8,
+                              save_interval=train_iters, log_iters=50)
+        if not os.path.isfile(os.path.join(model_dir, "model.onnx")):
+            export(config, weights, model_dir, "softmax", [1, 3, 224, 398], ["paddle", "onnx"], opts)
     predictor = Predictor(model_dir, runtime="onnx", threads=2)
     records = []
     for seed in (101, 102, 103):
@@ -236,7 +253,8 @@ def main():
     unknown = parts - {"latency", "app", "flow"}
     if unknown:
         parser.error(f"--parts: unknown part(s) {sorted(unknown)}")
-    folders = export_models(args.work_dir) if parts & {"latency", "app"} else {}
+    with stdout_to_stderr():
+        folders = export_models(args.work_dir) if parts & {"latency", "app"} else {}
     options = {"runtime": "onnx", "threads": max(THREADS)}
     if "latency" in parts:
         mediapipe = bench_mediapipe(args.work_dir, args.mediapipe, args.repeats)

@@ -10,6 +10,7 @@ SCRIPT = """
 import json, sys
 import numpy as np
 from pphumanseg_deploy import Predictor
+import pphumanseg_deploy.app  # the background-replacement app too
 probability = Predictor(sys.argv[1], runtime=sys.argv[2]).predict(np.zeros((72, 128, 3), np.uint8))
 assert probability.shape == (72, 128)
 print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
