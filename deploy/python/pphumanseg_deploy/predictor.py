@@ -11,7 +11,7 @@ RUNTIMES = ("paddle", "onnx", "lite")
 
 
 def _load_backend(runtime, config, threads, use_gpu, onednn):
-    # Each backend module imports its runtime library only when constructed.
+    # Each backend module imports its runtime library only when constructed; runtime is checked.
     if runtime == "paddle":
         from .paddle_backend import PaddleBackend
 
@@ -22,11 +22,9 @@ def _load_backend(runtime, config, threads, use_gpu, onednn):
         from .onnx_backend import OnnxBackend
 
         return OnnxBackend(config, threads=threads, use_gpu=use_gpu)
-    if runtime == "lite":
-        from .lite_backend import LiteBackend
+    from .lite_backend import LiteBackend
 
-        return LiteBackend(config, threads=threads, use_gpu=use_gpu)
-    raise DeployError(f"runtime: {runtime!r} is not one of {RUNTIMES}")
+    return LiteBackend(config, threads=threads, use_gpu=use_gpu)
 
 
 def _softmax_foreground(logits):
@@ -108,7 +106,7 @@ class Predictor:
 
 
 def upsample(probability, width, height):
-    """Bilinear resize of a probability map to (width, height), kept within [0, 1]."""
+    """Bilinear resize of a probability map to (width, height) (it stays within [0, 1])."""
     if probability.shape != (height, width):
         probability = cv2.resize(probability, (width, height), interpolation=cv2.INTER_LINEAR)
     return probability
