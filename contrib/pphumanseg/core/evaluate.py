@@ -222,6 +222,9 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     checkpoint.check_weights_match(model, weights, model_path)
     model.set_state_dict(weights)
     dataset = builder.build("val_dataset")
+    if getattr(dataset, "temporal", False):
+        raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "
+                         "frames and measures temporal stability over consecutive_pairs() itself")
     if len(dataset) == 0:
         raise UsageError(f"{config_path}: val_dataset has no samples")
     if augmentation is None:

@@ -254,6 +254,10 @@ def train_from_config(config_path, opts=None, save_dir="output", iters=None, bat
     model = builder.build("model")
     train_dataset = builder.build("train_dataset")
     val_dataset = builder.build("val_dataset") if do_eval else None
+    for section, dataset in (("train_dataset", train_dataset), ("val_dataset", val_dataset)):
+        if getattr(dataset, "temporal", False):
+            raise UsageError(f"{config_path}: {section}.temporal must be false: training and "
+                             "evaluation take single frames, not frame pairs")
     schedule = TrainSchedule(config.iters, config.batch_size, save_interval, log_iters,
                              keep_checkpoint_max, seed, num_workers)
     evaluation = None
