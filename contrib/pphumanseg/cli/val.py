@@ -8,7 +8,8 @@ def add_config_arguments(parser):
 
 
 def add_device_argument(parser):
-    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--device", choices=("cpu", "gpu"),
+                        help="default: gpu when this PaddlePaddle build and machine have one, else cpu")
 
 
 def add_augmentation_arguments(parser):

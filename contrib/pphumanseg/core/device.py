@@ -6,8 +6,18 @@ from pphumanseg.errors import UsageError
 DEVICES = ("cpu", "gpu")
 
 
-def set_device(device):
-    """Selects ``cpu`` or ``gpu`` for paddle, refusing a GPU this build or machine cannot use."""
+def set_device(device=None):
+    """Selects ``cpu`` or ``gpu`` for paddle, refusing a GPU this build or machine cannot use.
+
+    Args:
+        device (str, optional): 'cpu', 'gpu', or None for a GPU when one is usable, else the CPU.
+
+    Returns:
+        str: the device selected.
+    """
+    if device is None:
+        usable = paddle.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0
+        device = "gpu" if usable else "cpu"
     if device == "gpu":
         if not paddle.is_compiled_with_cuda():
             raise UsageError("--device gpu: this PaddlePaddle build has no CUDA support "
@@ -15,6 +25,7 @@ def set_device(device):
         if paddle.device.cuda.device_count() == 0:
             raise UsageError("--device gpu: no CUDA device is visible; use --device cpu")
     paddle.set_device(device)
+    return device
 
 
 def world():

@@ -193,7 +193,7 @@ def json_safe(results):
 
 
 def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, num_workers=0,
-                         device="cpu", save_json=None, progress=True):
+                         device=None, save_json=None, progress=True):
     """``pphumanseg val``: evaluates a checkpoint on the config's ``val_dataset``.
 
     Args:
@@ -202,7 +202,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
         opts (list[str], optional): config overrides.
         augmentation (InferenceAugmentation, optional): default: the config's ``test_config``.
         num_workers (int): data loader processes.
-        device (str): 'cpu' or 'gpu'.
+        device (str, optional): 'cpu', 'gpu', or None for a GPU when usable, else the CPU.
         save_json (str, optional): also write the results there (NaN as null).
         progress (bool): show a progress bar.
 

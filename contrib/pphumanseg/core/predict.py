@@ -92,7 +92,7 @@ def _write(path, writer):
 
 
 def predict_from_config(config_path, model_path, image_path, save_dir="output/result", opts=None,
-                        augmentation=None, device="cpu"):
+                        augmentation=None, device=None):
     """``pphumanseg predict``: loads the checkpoint and predicts ``image_path`` (file or folder)."""
     from pphumanseg.core import checkpoint
     from pphumanseg.core.config import ComponentBuilder, load_config

@@ -106,7 +106,7 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
         val_dataset (paddle.io.Dataset, optional): evaluated at every save; enables ``best_model``.
         resume_model (str, optional): checkpoint directory to continue from.
         use_vdl (bool): write VisualDL scalars to ``save_dir``.
-        device (str): 'cpu' or 'gpu' (SyncBatchNorm is used across GPUs).
+        device (str): 'cpu' or 'gpu' (SyncBatchNorm is used across GPUs), as selected.
         evaluation (dict, optional): keyword arguments of :func:`pphumanseg.core.evaluate.evaluate`
             other than model and dataset (num_classes, ignore_index, augmentation).
 
@@ -230,13 +230,13 @@ def _prune_checkpoints(save_dir, keep):
 def train_from_config(config_path, opts=None, save_dir="output", iters=None, batch_size=None,
                       learning_rate=None, save_interval=1000, keep_checkpoint_max=5, do_eval=False,
                       use_vdl=False, resume_model=None, seed=None, num_workers=0, log_iters=10,
-                      device="cpu"):
+                      device=None):
     """``pphumanseg train``: builds everything from the config and calls :func:`train`.
 
     Arguments mirror PaddleSeg's ``tools/train.py`` flags; ``iters``, ``batch_size`` and
     ``learning_rate`` override the config when given.
     """
-    set_device(device)
+    device = set_device(device)
     required = ("model", "train_dataset", "optimizer", "lr_scheduler", "loss")
     config = load_config(config_path, opts, required=required + (("val_dataset",) if do_eval else ()),
                          learning_rate=learning_rate, batch_size=batch_size, iters=iters)
