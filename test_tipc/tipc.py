@@ -320,11 +320,11 @@ class Chain:
     def compare(self, images, inferred):
         """Soft masks of every runtime against the reference runtime's, image by image."""
         reference, max_abs_diff, min_agreement = self.reference, self.max_abs_diff, self.min_agreement
-        for runtime in inferred:
+        for runtime in self.runtimes:
             if runtime == reference:
                 continue
             step = f"compare_{runtime}"
-            if not (inferred.get(reference) and inferred[runtime]):
+            if not (inferred.get(reference) and inferred.get(runtime)):
                 self.skip(step, f"infer_{reference} and infer_{runtime}")
                 continue
             start = time.perf_counter()

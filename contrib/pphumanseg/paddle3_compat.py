@@ -11,6 +11,10 @@ attributes at import time rather than editing site-packages. Each patch fixes on
 2. ``core.train`` averages per-term losses with ``l[0]``; Paddle 3 losses are 0-d, so that
    indexing fails. Loss terms are reshaped to ``[1]`` as Paddle 2 returned them.
 3. ``utils.metrics.calculate_area`` concatenates 0-d sums; Paddle 3 cannot concat 0-d tensors.
+4. In the legacy static graph (``FLAGS_enable_pir_api=0``, used by ``pphumanseg export``),
+   ``paddle.multiply`` and ``paddle.logical_and`` call PIR-only ops and raise "must be Value, but
+   got Variable"; paddleseg's MobileNetV3 SE block and ``tensor_fusion`` shape checks use them
+   (MobileSeg, PP-HumanSegV2). They fall back to the legacy ops there and are unchanged elsewhere.
 
 ``apply()`` is idempotent and is called by ``import pphumanseg``.
 """
@@ -19,6 +23,8 @@ import importlib
 import paddle
 import paddle.nn.functional as F
 import paddleseg.utils.metrics as ppseg_metrics
+from paddle.framework import in_dynamic_or_pir_mode
+from paddle.tensor.logic import _logical_op
 from paddleseg.models.losses.cross_entropy_loss import CrossEntropyLoss
 
 # paddleseg.core re-exports the function ``train`` under the module's name.
@@ -83,6 +89,26 @@ def calculate_area(pred, label, num_classes, ignore_index=255):
     return paddle.stack(intersect_areas), paddle.stack(pred_areas), paddle.stack(label_areas)
 
 
+def _legacy_graph_multiply(multiply):
+    def wrapped(x, y, name=None):
+        if in_dynamic_or_pir_mode():
+            return multiply(x, y, name=name)
+        return x * y  # the legacy elementwise_mul of Variable's operator
+
+    wrapped.__wrapped__ = multiply
+    return wrapped
+
+
+def _legacy_graph_logical_and(logical_and):
+    def wrapped(x, y, out=None, name=None):
+        if in_dynamic_or_pir_mode():
+            return logical_and(x, y, out=out, name=name)
+        return _logical_op("logical_and", x, y, out=out, name=name, binary_op=True)
+
+    wrapped.__wrapped__ = logical_and
+    return wrapped
+
+
 def apply():
     global _APPLIED
     if _APPLIED:
@@ -90,4 +116,6 @@ def apply():
     CrossEntropyLoss._post_process_loss = _post_process_loss
     ppseg_train.loss_computation = _loss_terms_as_1d(ppseg_train.loss_computation)
     ppseg_metrics.calculate_area = calculate_area
+    paddle.multiply = _legacy_graph_multiply(paddle.multiply)
+    paddle.logical_and = _legacy_graph_logical_and(paddle.logical_and)
     _APPLIED = True
