@@ -28,7 +28,7 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.ve
 fi
 
 stamp=.venv/.pphumanseg-requirements
-wanted=$(cat setup.py requirements/*.txt | sha256sum | cut -d' ' -f1)
+wanted=$(cat setup.py pyproject.toml requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e ".[onnx,lite,test]"

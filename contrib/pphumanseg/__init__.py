@@ -5,7 +5,12 @@ registers every component in ``paddleseg.cvlibs.manager``.
 """
 __version__ = "0.1.0"
 
-from . import paddle3_compat
+import warnings
+
+# paddle warns at import time on every machine without ccache; it only concerns C++ extension builds.
+warnings.filterwarnings("ignore", message="No ccache found", category=UserWarning)
+
+from . import paddle3_compat  # noqa: E402
 
 paddle3_compat.apply()
 
