@@ -1,7 +1,7 @@
 """The ``pphumanseg`` command: one subcommand per module in ``pphumanseg.cli``.
 
 Each command module defines ``add_arguments(parser)`` and ``run(args)``; only the module of the
-command being run is imported, so ``--help`` and the runtime-only commands start quickly.
+command being run is imported.
 """
 import argparse
 import importlib
