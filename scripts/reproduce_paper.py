@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -96,6 +97,8 @@ def train_and_evaluate(name, config, data, budget, seed, out):
     """Train one variant, evaluate it on the val split and export it; returns its metrics."""
     slug = name.lower().replace(" + ", "_").replace(" ", "_")
     work = out / slug
+    if work.exists():  # a previous run's checkpoints would otherwise be mixed into this one
+        shutil.rmtree(work)
     dataset_opts = ["--opts", f"train_dataset.dataset_root={data}", f"val_dataset.dataset_root={data}"]
     start = time.perf_counter()
     run_cli(["train", "--config", config, *dataset_opts, "--save_dir", str(work / "train"),

@@ -13,6 +13,7 @@ Every step runs the ``pphumanseg`` command line in a subprocess (output in
 ``output/<model>/results_<mode>.log``; the chain exits non-zero if any step failed.
 """
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -140,6 +141,13 @@ class TipcConfig:
             raise TipcConfigError(f"{where}: '{key}' item(s) {unknown} not in {list(allowed)}")
         return items
 
+    def get_choice(self, section, key, allowed):
+        """A single value that must be one of ``allowed``."""
+        value, where = self.entries[(section, key)]
+        if value not in allowed:
+            raise TipcConfigError(f"{where}: '{key}' is {value!r}, expected one of {list(allowed)}")
+        return value
+
     def command(self, section, key):
         """The command of ``key`` as an argument list, e.g. ['pphumanseg', 'train']."""
         return shlex.split(self.get(section, key))
@@ -240,7 +248,7 @@ class Chain:
             iters=self.iters)
         self.formats = config.get_list("export_params", "--formats", RUNTIMES, separator=",")
         self.runtimes = config.get_list("infer_params", "--runtime", self.formats)
-        self.reference = config.get_list("compare_params", "compare_reference", self.runtimes)[0]
+        self.reference = config.get_choice("compare_params", "compare_reference", self.runtimes)
         self.max_abs_diff = config.get_float("compare_params", "compare_max_abs_diff")
         self.min_agreement = config.get_float("compare_params", "compare_min_agreement")
 
@@ -291,11 +299,10 @@ class Chain:
             self.skip("eval", "train")
 
         export_dir = self.work / "export"
-        formats = self.formats
         export = config.command("export_params", "norm_export") + [
             "--config", model_config, *self.dataset_opts(), "--model_path", str(model_path),
             "--save_dir", str(export_dir), *config.flags("export_params")]
-        expected = [export_dir / name for fmt in formats for name in EXPORT_FILES[fmt]]
+        expected = [export_dir / name for fmt in self.formats for name in EXPORT_FILES[fmt]]
         exported = trained and self.run_step("export", export, check=lambda: _missing(expected))
         if not trained:
             self.skip("export", "train")
@@ -359,7 +366,6 @@ def _missing(paths):
 
 
 def _check_metrics(path):
-    import json
     if not path.is_file():
         return f"no metrics file {path}"
     metrics = json.loads(path.read_text())
