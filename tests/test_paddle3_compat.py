@@ -1,4 +1,8 @@
 """Each test exercises paddleseg 2.8 code that fails on PaddlePaddle 3 without pphumanseg.paddle3_compat."""
+import os
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import paddle
@@ -66,3 +70,29 @@ def test_paddleseg_core_train_logs_per_term_losses(tmp_path):
     train(model, dataset, optimizer=optimizer, save_dir=str(tmp_path / "out"), iters=2,
           batch_size=2, log_iters=1, save_interval=2, num_workers=0, losses=losses)
     assert (tmp_path / "out" / "iter_2" / "model.pdparams").exists()
+
+
+LEGACY_EXPORT = """
+import sys
+import paddle
+import pphumanseg  # noqa: F401
+
+class Gate(paddle.nn.Layer):
+    def forward(self, x):
+        keep = paddle.logical_and(x > 0, x < 10)
+        return paddle.multiply(x, paddle.cast(keep, x.dtype))
+
+layer = paddle.jit.to_static(Gate(), input_spec=[paddle.static.InputSpec([1, 4], "float32")])
+paddle.jit.save(layer, sys.argv[1])
+"""
+
+
+def test_multiply_and_logical_and_trace_into_legacy_programs(tmp_path):
+    """paddleseg's MobileNetV3 (PP-HumanSegV2) uses both; legacy programs are what Paddle Lite needs."""
+    script = tmp_path / "export_gate.py"  # to_static reads the layer's source from a file
+    script.write_text(LEGACY_EXPORT)
+    env = dict(os.environ, FLAGS_enable_pir_api="0", PYTHONWARNINGS="ignore")
+    result = subprocess.run([sys.executable, str(script), str(tmp_path / "gate")],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "gate.pdmodel").exists()
