@@ -1,5 +1,4 @@
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,5 +20,3 @@ def cli_env():
     env["PYTHONWARNINGS"] = "ignore"
     return env
 
-
-PYTHON = sys.executable
