@@ -246,7 +246,7 @@ def main():
     parser.add_argument("--parts", default="latency,app,flow",
                         help="comma-separated subset of latency, app, flow (app runs on the fastest runtime "
                              "when latency is measured, else on onnx with 2 threads)")
-    parser.add_argument("--train_iters", type=int, default=300, help="training iterations for the flow evaluation")
+    parser.add_argument("--train_iters", type=int, default=600, help="training iterations for the flow evaluation")
     args = parser.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
