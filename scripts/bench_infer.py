@@ -209,7 +209,7 @@ def evaluate_flow(work_dir, train_iters):
     opts = [f"train_dataset.dataset_root={data}", f"val_dataset.dataset_root={data}"]
     train_dir = os.path.join(work_dir, "trained")
     weights = os.path.join(train_dir, f"iter_{train_iters}", "model.pdparams")
-    model_dir = os.path.join(work_dir, "trained_export")
+    model_dir = os.path.join(work_dir, f"trained_export_{train_iters}")
     with stdout_to_stderr():
         if not os.path.isfile(weights):
             # The config's learning rate (0.1) is for batches of 128; at 0.1 with batches of 8
