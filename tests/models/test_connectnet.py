@@ -226,3 +226,63 @@ def test_channel_count_stays_static_in_legacy_programs(cli_env, tmp_path):
     result = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
                             text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[6]"
+
+
+def test_both_classifier_endings_have_the_same_parameters():
+    with_relu, without_relu = ConnectNet(relu_logits=True), ConnectNet(relu_logits=False)
+    shapes = {name: value.shape for name, value in with_relu.state_dict().items()}
+    assert shapes == {name: value.shape for name, value in without_relu.state_dict().items()}
+    assert n_params(without_relu) == PAPER_PARAMS
+
+
+def kill_person_channel(model):
+    """The classifier's class-1 BN maps every pixel to -1: a dead channel under ReLU."""
+    batch_norm = model.decoder.classifier.piontwise_conv._batch_norm
+    for parameter, value in ((batch_norm.weight, 0.0), (batch_norm.bias, -1.0)):
+        array = parameter.numpy()
+        array[1] = value
+        parameter.set_value(array)
+
+
+@pytest.mark.parametrize("relu_logits", [True, False])
+def test_dead_person_channel_recovers_only_without_logit_relu(relu_logits):
+    paddle.seed(8)
+    model = ConnectNet(relu_logits=relu_logits)
+    kill_person_channel(model)
+    x = paddle.rand([2, 3, 64, 96])
+    x[:, :, 16:48, 24:72] += 1.0
+    label = paddle.zeros([2, 64, 96], dtype="int64")
+    label[:, 16:48, 24:72] = 1
+    optimizer = paddle.optimizer.Momentum(0.1, momentum=0.9, parameters=model.parameters())
+    for _ in range(15):
+        loss = F.cross_entropy(model(x)[0], label, axis=1)
+        loss.backward()
+        optimizer.step()
+        optimizer.clear_grad()
+    with paddle.no_grad():
+        person = F.softmax(model(x)[0], axis=1)[:, 1].numpy()
+    foreground = label.numpy() == 1
+    if relu_logits:
+        assert person.max() <= 0.5 + 1e-6
+    else:
+        assert (person[foreground] > 0.5).mean() > 0.5
+
+
+def test_release_checkpoint_without_logit_relu_differs_only_where_clamped(reference_checkpoint):
+    path, _, x, expected = reference_checkpoint
+    low_res = []
+    for relu_logits in (True, False):
+        model = load_checkpoint(ConnectNet(relu_logits=relu_logits), str(path))
+        model.eval()
+        with paddle.no_grad():
+            features = model.encoder(x)
+            low_res.append(model.decoder(features[0], features[-1]).numpy())
+    released, unclamped = low_res
+    positive = released > 0
+    assert 0.2 < positive.mean() < 0.95  # both clamped and unclamped pixels
+    np.testing.assert_allclose(unclamped[positive], released[positive], atol=1e-5)
+    assert (unclamped[~positive] <= 1e-6).all() and (unclamped[~positive] < -1e-3).any()
+    # clamping the unclamped logits gives back the reference model's output exactly
+    upsampled = F.interpolate(paddle.to_tensor(np.maximum(unclamped, 0.0)), x.shape[2:],
+                              mode="bilinear", align_corners=False).numpy()
+    assert np.abs(upsampled - expected).max() <= 1e-5

@@ -52,6 +52,29 @@ def separable_conv_bn_relu(in_channels, out_channels, stride=1):
                                       bias_attr=False, pointwise_bias=False)
 
 
+class SeparableConvBN(nn.Layer):
+    """3x3 depthwise conv + BN, then bias-free 1x1 conv + BN, with no activation at the end.
+
+    The parameters and their names are those of ``separable_conv_bn_relu``'s layer, so the same
+    checkpoints load into either.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.depthwise_conv = layers.ConvBN(in_channels, in_channels, 3, padding=1,
+                                            groups=in_channels, bias_attr=False)
+        # "piontwise" is paddleseg's spelling in SeparableConvBNReLU, kept for identical names.
+        self.piontwise_conv = layers.ConvBN(in_channels, out_channels, 1, padding=0,
+                                            bias_attr=False)
+
+    def forward(self, x):
+        return self.piontwise_conv(self.depthwise_conv(x))
+
+
 def channel_shuffle(x, groups=2):
     """Interleaves the channels of ``groups`` equal groups (ShuffleNet).
 
@@ -154,27 +177,29 @@ class ConnectNetEncoder(nn.Layer):
 class ConnectNetDecoder(nn.Layer):
     """Fuses the deepest encoder feature with a projection of the 1/2-scale stem feature.
 
-    The classifier is a depthwise-separable conv whose pointwise part ends in BN + ReLU, as in the
-    released model (its logits are therefore non-negative); it is kept so official checkpoints
-    compute the same outputs.
+    The classifier is a depthwise-separable conv. In the released model its pointwise part ends
+    in BN + ReLU, so logits are non-negative; see ``ConnectNet``'s ``relu_logits``.
 
     Args:
         skip_channels (int): Channels of the 1/2-scale feature.
         deep_channels (int): Channels of the deepest feature.
         num_classes (int): Number of output classes.
         align_corners (bool): ``align_corners`` of the bilinear up-sampling.
+        relu_logits (bool): Whether the classifier ends in ReLU, as released.
         skip_proj_channels (int): Channels of the projected 1/2-scale feature. Default: 18.
         decoder_channels (int): Channels inside the decoder. Default: 64.
     """
 
     def __init__(self, skip_channels: int, deep_channels: int, num_classes: int,
-                 align_corners: bool, skip_proj_channels: int = 18, decoder_channels: int = 64):
+                 align_corners: bool, relu_logits: bool, skip_proj_channels: int = 18,
+                 decoder_channels: int = 64):
         super().__init__()
         self.align_corners = align_corners
         self.skip_proj = conv_bn_relu(skip_channels, skip_proj_channels, 1)
         self.context = separable_conv_bn_relu(deep_channels, decoder_channels)
         self.fuse = separable_conv_bn_relu(skip_proj_channels + decoder_channels, decoder_channels)
-        self.classifier = separable_conv_bn_relu(decoder_channels, num_classes)
+        classifier = separable_conv_bn_relu if relu_logits else SeparableConvBN
+        self.classifier = classifier(decoder_channels, num_classes)
 
     def forward(self, skip, deep):
         skip = self.skip_proj(skip)
@@ -194,18 +219,25 @@ class ConnectNet(nn.Layer):
         num_classes (int): Number of classes. Default: 2 (background, person).
         in_channels (int): Channels of the input image. Default: 3.
         align_corners (bool): ``align_corners`` of the bilinear up-sampling. Default: False.
+        relu_logits (bool): Whether the classifier ends in BN + ReLU as in the release, which
+            official checkpoints need to compute their exact outputs. With non-negative logits a
+            class whose channel is 0 everywhere (a "dead" ReLU, seen when training from scratch
+            with small batches) never exceeds probability 0.5 and receives no gradient to
+            recover; False ends the classifier in BN only (same parameters, same checkpoints).
+            Default: True.
         pretrained (str, optional): Path or URL of a checkpoint to load, from this class or from
             paddleseg's ``PPHumanSegLite`` (converted on the fly). Default: None.
     """
 
     def __init__(self, num_classes: int = 2, in_channels: int = 3, align_corners: bool = False,
-                 pretrained: str = None):
+                 relu_logits: bool = True, pretrained: str = None):
         super().__init__()
         self.num_classes = num_classes
         self.align_corners = align_corners
         self.encoder = ConnectNetEncoder(in_channels)
         skip_channels, *_, deep_channels = self.encoder.feat_channels
-        self.decoder = ConnectNetDecoder(skip_channels, deep_channels, num_classes, align_corners)
+        self.decoder = ConnectNetDecoder(skip_channels, deep_channels, num_classes, align_corners,
+                                         relu_logits)
         self.init_weight()
         if pretrained is not None:
             load_checkpoint(self, pretrained)
