@@ -10,7 +10,6 @@ when the dataset has videos.
 import collections
 import json
 import math
-import os
 import time
 
 import numpy as np
@@ -20,6 +19,7 @@ from paddleseg.utils import logger
 from paddleseg.utils import metrics as ppseg_metrics
 from tqdm import tqdm
 
+from pphumanseg.atomic_write import atomic_write_text
 from pphumanseg.metrics.connectivity import SCMetric
 from pphumanseg.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
@@ -218,9 +218,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     check_dataset_root(config, "val_dataset")
     builder = ComponentBuilder(config, config_path)
     model = builder.build("model")
-    weights = checkpoint.load_weights(model_path)
-    checkpoint.check_weights_match(model, weights, model_path)
-    model.set_state_dict(weights)
+    checkpoint.load_into(model, model_path)
     dataset = builder.build("val_dataset")
     if getattr(dataset, "temporal", False):
         raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "
@@ -239,8 +237,4 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
 
 def write_json(results, path):
     """Writes ``results`` as JSON through a temporary file."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = path + ".tmp"
-    with open(temporary, "w") as file:
-        json.dump(json_safe(results), file, indent=2)
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(json_safe(results), indent=2))

@@ -16,6 +16,8 @@ import os
 import cv2
 import numpy as np
 
+from pphumanseg.atomic_write import atomic_write, atomic_write_text
+
 from .presets import get_preset
 from .scene import make_scene, render_clip
 
@@ -45,22 +47,12 @@ def split_videos(videos, fractions, seed):
 
 
 def _write_image(path, image, params):
-    temporary = f"{path}.tmp{os.path.splitext(path)[1]}"
-    if not cv2.imwrite(temporary, image, params):
-        raise OSError(f"could not write {path}")
-    os.replace(temporary, path)
+    atomic_write(path, lambda temporary: cv2.imwrite(temporary, image, params))
 
 
 def write_png(path, image):
     """Write ``image`` as a PNG through a temporary file."""
     _write_image(path, image, IMAGE_PNG)
-
-
-def _write_text(path, text):
-    temporary = f"{path}.tmp"
-    with open(temporary, "w") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
 
 
 def write_dataset(out_dir, videos, frames, size=(398, 224), seed=0, preset="default",
@@ -97,9 +89,9 @@ def write_dataset(out_dir, videos, frames, size=(398, 224), seed=0, preset="defa
             lines[split_of[index]].append(f"{image_path} {label_path}\n")
     settings = {"videos": videos, "frames": frames, "size": list(size), "seed": seed, "preset": preset,
                 "split": list(split), "image_format": image_format, "foreground_value": 1}
-    _write_text(os.path.join(out_dir, "synth.json"), json.dumps(settings, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(os.path.join(out_dir, "synth.json"), json.dumps(settings, indent=2, sort_keys=True) + "\n")
     for name in SPLITS:
-        _write_text(os.path.join(out_dir, f"{name}.txt"), "".join(lines[name]))
+        atomic_write_text(os.path.join(out_dir, f"{name}.txt"), "".join(lines[name]))
     return {name: len(lines[name]) for name in SPLITS}
 
 
@@ -129,7 +121,10 @@ def write_clip(path, size=(1280, 720), frames=100, seed=0, preset="default", fps
             masks[t] = mask
             if mask_dir is not None:
                 _write_image(os.path.join(mask_dir, f"{t:06d}.png"), mask, LABEL_PNG)
+        writer.release()
+        os.replace(temporary, path)
     finally:
         writer.release()
-    os.replace(temporary, path)
+        if os.path.exists(temporary):
+            os.remove(temporary)
     return masks
