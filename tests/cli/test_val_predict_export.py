@@ -46,6 +46,16 @@ def test_predict_writes_mask_pseudo_colour_and_overlay_for_a_folder(config, trai
     np.testing.assert_array_equal(cv2.imread(str(single / "mask" / masks[0].name), cv2.IMREAD_UNCHANGED), mask)
 
 
+def test_predict_names_an_unreadable_image_in_one_line(config, trained, tmp_path, capsys):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    assert run_cli("predict", "--config", config, "--model_path", trained, "--image_path", folder,
+                   "--save_dir", tmp_path / "pred") == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error == f"pphumanseg predict: error: {folder / 'broken.jpg'}: cannot read image"
+
+
 def dygraph_logits(config, weights, image):
     model = ComponentBuilder(load_config(str(config)), str(config)).build("model")
     model.set_state_dict(weights)

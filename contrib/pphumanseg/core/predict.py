@@ -14,6 +14,7 @@ from paddleseg.transforms import Compose
 from paddleseg.utils import logger
 from paddleseg.utils.visualize import get_color_map_list, get_pseudo_color_map
 
+from pphumanseg.atomic_write import atomic_write
 from pphumanseg.core.evaluate import InferenceAugmentation
 from pphumanseg.errors import UsageError
 
@@ -59,36 +60,22 @@ def predict(model, transforms, images, save_dir, augmentation=None, overlay_weig
     masks = []
     with paddle.no_grad():
         for path, relative in images:
-            try:
-                data = compose({"img": path})
-            except ValueError as error:
-                raise UsageError(f"{path}: cannot read image ({error})") from None
+            original = cv2.imread(path, cv2.IMREAD_COLOR)
+            if original is None:
+                raise UsageError(f"{path}: cannot read image")
+            data = compose({"img": original.astype("float32")})
             image = paddle.to_tensor(data["img"][np.newaxis])
             pred = augmentation.predict(model, image, data["trans_info"]).numpy()[0, 0].astype(np.uint8)
             stem = os.path.splitext(relative)[0]
             mask_path = os.path.join(save_dir, "mask", stem + ".png")
-            _write(mask_path, lambda tmp: cv2.imwrite(tmp, pred))
-            _write(os.path.join(save_dir, "pseudo_color", stem + ".png"),
+            atomic_write(mask_path, lambda tmp: cv2.imwrite(tmp, pred))
+            atomic_write(os.path.join(save_dir, "pseudo_color", stem + ".png"),
                    lambda tmp: get_pseudo_color_map(pred, palette).save(tmp, format="PNG"))
-            original = cv2.imread(path, cv2.IMREAD_COLOR)
             overlay = cv2.addWeighted(original, overlay_weight, colours[pred], 1 - overlay_weight, 0)
-            _write(os.path.join(save_dir, "overlay", stem + ".jpg"), lambda tmp: cv2.imwrite(tmp, overlay))
+            atomic_write(os.path.join(save_dir, "overlay", stem + ".jpg"), lambda tmp: cv2.imwrite(tmp, overlay))
             masks.append(mask_path)
     logger.info(f"Predicted {len(masks)} images; results in {save_dir}")
     return masks
-
-
-def _write(path, writer):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    root, extension = os.path.splitext(path)
-    temporary = f"{root}.tmp{extension}"  # cv2 picks the encoder from the extension
-    try:
-        if writer(temporary) is False:
-            raise OSError(f"{path}: cannot write image")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def predict_from_config(config_path, model_path, image_path, save_dir="output/result", opts=None,
@@ -103,9 +90,7 @@ def predict_from_config(config_path, model_path, image_path, save_dir="output/re
     images = list_images(image_path)
     builder = ComponentBuilder(config, config_path)
     model = builder.build("model")
-    weights = checkpoint.load_weights(model_path)
-    checkpoint.check_weights_match(model, weights, model_path)
-    model.set_state_dict(weights)
+    checkpoint.load_into(model, model_path)
     if augmentation is None:
         augmentation = InferenceAugmentation.from_test_config(config.test_config)
     return predict(model, builder.build("val_transforms"), images, save_dir, augmentation)
