@@ -132,6 +132,13 @@ def load_weights(path):
     return weights
 
 
+def load_into(model, path):
+    """Loads the weights file ``path`` into ``model`` after checking it is the model's checkpoint."""
+    weights = load_weights(path)
+    check_weights_match(model, weights, path)
+    model.set_state_dict(weights)
+
+
 def check_weights_match(model, weights, path):
     """Raises UsageError unless ``weights`` has exactly the model's parameter names and shapes."""
     expected = {name: list(value.shape) for name, value in model.state_dict().items()}

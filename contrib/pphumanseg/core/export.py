@@ -66,13 +66,7 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     if not os.path.isfile(model_path):
         raise UsageError(f"--model_path {model_path}: file not found")
-    convert = None
-    if len(formats) > 1:
-        try:
-            from pphumanseg.core.convert import convert
-        except ImportError:
-            raise UsageError(f"--formats {','.join(formats)}: ONNX/Lite conversion "
-                             "(pphumanseg.core.convert) is not available in this installation") from None
+    conversions = [fmt for fmt in formats if fmt != "paddle"]
     parent = os.path.dirname(os.path.abspath(save_dir))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".export.", dir=parent)
@@ -84,8 +78,10 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
         with open(os.path.join(staging, DEPLOY_FILE), "w") as file:
             yaml.safe_dump(deploy, file, sort_keys=False)
         written = {"paddle": [DEPLOY_FILE, MODEL_FILE, PARAMS_FILE]}
-        if convert is not None:
-            converted = convert(staging, formats[1:])
+        if conversions:
+            from pphumanseg.core.convert import convert
+
+            converted = convert(staging, conversions)
             written.update({fmt: [os.path.relpath(p, staging) for p in paths]
                             for fmt, paths in converted.items()})
         _publish(staging, save_dir)
@@ -138,9 +134,7 @@ def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
     """The subprocess side: build the model, load and check its weights, save the static graph."""
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     model = ComponentBuilder(config, config_path).build("model")
-    weights = checkpoint.load_weights(model_path)
-    checkpoint.check_weights_match(model, weights, model_path)
-    model.set_state_dict(weights)
+    checkpoint.load_into(model, model_path)
     model.eval()
     if input_shape is None:
         input_shape = [-1, _model_in_channels(model), -1, -1]
