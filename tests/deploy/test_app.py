@@ -150,6 +150,19 @@ def test_bad_input_or_output(connectnet_exports, clip, tmp_path, case, message):
     assert not [name for name in os.listdir(tmp_path) if name.startswith(".partial")]
 
 
+def test_folder_refuses_outputs_that_would_collide_or_overwrite_inputs(connectnet_exports, clip, tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    shutil.copy(clip / "frame.png", folder / "a.png")
+    model = str(connectnet_exports["softmax"])
+    with pytest.raises(DeployError, match="is the input folder"):
+        run(model, str(folder), str(folder), runtime="onnx")
+    shutil.copy(clip / "frame.png", folder / "a.jpg")
+    with pytest.raises(DeployError, match=r"several images named a\.\* would write the same a\.png"):
+        run(model, str(folder), str(tmp_path / "out"), runtime="onnx")
+    assert sorted(os.listdir(folder)) == ["a.jpg", "a.png"]
+
+
 def test_cli_error_is_one_line(clip, tmp_path):
     result = subprocess.run([sys.executable, "-m", "pphumanseg", "infer", "--model_dir", str(tmp_path),
                              "--input", str(clip / "frame.png"), "--save", str(tmp_path / "o.png")],

@@ -116,10 +116,16 @@ def process_directory(replacer, folder, save_folder):
     names = sorted(name for name in os.listdir(folder) if name.lower().endswith(IMAGE_EXTENSIONS))
     if not names:
         raise DeployError(f"--input {folder}: no images ({', '.join(IMAGE_EXTENSIONS)}) in the folder")
+    stems = [os.path.splitext(name)[0] for name in names]
+    clashing = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if clashing:
+        raise DeployError(f"--input {folder}: several images named {clashing[0]}.* would write the same "
+                          f"{clashing[0]}.png")
     _check_writable_folder(save_folder)
+    if os.path.samefile(folder, save_folder):
+        raise DeployError(f"--save {save_folder}: is the input folder; its images would be overwritten")
     written = []
-    for name in names:
-        stem = os.path.splitext(name)[0]
+    for name, stem in zip(names, stems):
         written += process_image(replacer, os.path.join(folder, name), os.path.join(save_folder, stem + ".png"))
     return written
 
