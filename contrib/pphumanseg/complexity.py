@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import paddle
-from paddleseg.cvlibs import Config, SegBuilder
+from paddleseg.cvlibs import SegBuilder
 
+from pphumanseg.core.config import load_config
 from pphumanseg.errors import UsageError
 
 BASE_DIR_NAME = "_base_"
@@ -120,12 +121,7 @@ def measure(path):
     Raises:
         UsageError: if the config cannot be parsed or has no model input size.
     """
-    try:
-        config = Config(str(path))
-    except Exception as error:  # paddleseg reports bad configs with asserts and ValueErrors
-        raise UsageError(f"{path}: {error}".splitlines()[0]) from error
-    if not config.model_cfg:
-        raise UsageError(f"{path}: no model section")
+    config = load_config(str(path))
     width, height = input_size(config, path)
     model = build_model(config)
     model.eval()
