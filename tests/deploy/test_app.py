@@ -170,3 +170,21 @@ def test_cli_error_is_one_line(clip, tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("pphumanseg infer: error: ")
     assert "deploy.yaml: not found" in result.stderr
+
+
+def test_video_encoding_failure_is_an_error_and_leaves_nothing(tmp_path, monkeypatch):
+    from pphumanseg_deploy import app
+
+    save = tmp_path / "out.mp4"
+    output = app._VideoOutput(str(save), 25.0, (64, 48))
+    monkeypatch.setattr(app, "mask_image", lambda alpha: 1 / 0)  # the encoder thread's step fails
+    frame, alpha = np.zeros((48, 64, 3), np.uint8), np.zeros((48, 64), np.float32)
+    with pytest.raises(DeployError, match="encoding failed"):
+        try:
+            for _ in range(20):  # more than the queue holds: write() must not block
+                output.write(frame, alpha)
+        except DeployError:
+            output.discard()  # what process_stream does on any error
+            raise
+        output.close()
+    assert os.listdir(tmp_path) == []

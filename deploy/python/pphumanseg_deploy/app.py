@@ -146,6 +146,7 @@ class _VideoOutput:
             self._release_and_remove()
             raise DeployError(f"--save {save_path}: could not open a video writer")
         self.pending = queue.Queue(maxsize=4)
+        self.encoder_error = None
         self.worker = threading.Thread(target=self._encode, daemon=True)
         self.worker.start()
 
@@ -154,11 +155,21 @@ class _VideoOutput:
             item = self.pending.get()
             if item is None:
                 return
+            if self.encoder_error is not None:
+                continue  # keep draining so that write() never blocks on a full queue
             result, alpha = item
-            self.writers[0].write(result)
-            self.writers[1].write(cv2.cvtColor(mask_image(alpha), cv2.COLOR_GRAY2BGR))
+            try:
+                self.writers[0].write(result)
+                self.writers[1].write(cv2.cvtColor(mask_image(alpha), cv2.COLOR_GRAY2BGR))
+            except Exception as error:  # re-raised in the caller's thread by write() / close()
+                self.encoder_error = error
+
+    def _raise_encoder_error(self):
+        if self.encoder_error is not None:
+            raise DeployError(f"--save {self.finals[0]}: encoding failed ({self.encoder_error})")
 
     def write(self, result, alpha):
+        self._raise_encoder_error()
         self.pending.put((result, alpha))
 
     def _finish_encoding(self):
@@ -167,6 +178,9 @@ class _VideoOutput:
 
     def close(self):
         self._finish_encoding()
+        if self.encoder_error is not None:
+            self._release_and_remove()
+            self._raise_encoder_error()
         for writer in self.writers:
             writer.release()
         for partial, final in zip(self.partials, self.finals):
