@@ -142,16 +142,24 @@ def test_matches_paddleseg_where_the_reference_is_correct(seed):
     assert sc_loss(logits, labels) == pytest.approx(expected, abs=1e-5)
 
 
-def test_gradient_matches_finite_differences():
+@pytest.mark.parametrize("options, never_predicted", [
+    ({}, None),
+    ({}, 2),  # class 2 is labelled but never predicted: the missed-fraction term
+    ({"classes": [1, 2]}, None),
+    ({"max_components": 1}, None),
+])
+def test_gradient_matches_finite_differences(options, never_predicted):
     rng = np.random.default_rng(3)
     label = rng.integers(0, 3, (2, 7, 9))
     label[label == 0] = rng.integers(0, 3, np.count_nonzero(label == 0))
     label[:, 0, :3] = 255
     logits = rng.normal(0, 1.0, (2, 3, 7, 9)) + 1.5 * np.eye(3)[np.minimum(label, 2)].transpose(
         0, 3, 1, 2)
+    if never_predicted is not None:
+        logits[:, never_predicted] -= 10
     top2 = np.sort(logits, axis=1)[:, -2:]
     assert (top2[:, 1] - top2[:, 0]).min() > 1e-4  # no argmax flips under the perturbation
-    loss = SCLoss()
+    loss = SCLoss(**options)
     label_tensor = paddle.to_tensor(label)
     x = paddle.to_tensor(logits, stop_gradient=False)
     loss(x, label_tensor).backward()

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from pphumanseg.metrics.connectivity import (SCMetric, find_components, match_components,
-                                             semantic_connectivity)
+from pphumanseg.metrics.component_matching import ImageMatching
+from pphumanseg.metrics.connectivity import SCMetric, semantic_connectivity
 
 
 def paint(shape, *boxes, value=1, base=0):
@@ -69,10 +69,11 @@ def test_ignored_pixels_count_in_neither_prediction_nor_label():
 def test_cap_counts_extra_components_as_lone():
     label = paint((12, 12), (2, 9, 2, 9))
     pred = paint((12, 12), (2, 9, 2, 4), (2, 9, 6, 9))
-    matching = match_components(find_components(pred == 1), find_components(label == 1),
-                                max_components=1)
+    matching = ImageMatching(pred.astype(np.uint8), label.astype(np.uint8), num_classes=2,
+                             class_ids=[1], max_components=1)
     # The larger fragment (32 px) is kept; the other one counts as lone.
-    assert matching.score == pytest.approx((32 / 64) / 2)
+    assert matching.scores[1] == pytest.approx((32 / 64) / 2)
+    assert matching.pred_counts[1] == 1
 
 
 def test_metric_averages_over_images_and_classes():

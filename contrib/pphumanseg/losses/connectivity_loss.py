@@ -10,11 +10,11 @@ intersections and predicted areas are sums of the softmax probability P_c, which
     loss_c = 1 + sum_{label==c} (1 - P_c) / n_valid   (c labelled but never predicted)
 
 averaged over the classes present in each image's label, then over the batch. Components are found
-on the CPU from the argmax only; all pair intersections and predicted areas of a class come from
-one bincount over the image's pixels, and the analytic gradient
-(``ComponentMatching.score_gradient_table`` followed by the softmax Jacobian) is applied in a
-``paddle.autograd.PyLayer``. Images are spread over a few threads (OpenCV and numpy's element-wise
-passes release the GIL).
+on the CPU from the argmax only (``pphumanseg.metrics.component_matching``); all pair
+intersections, predicted areas and label areas of an image come from one compiled pass over its
+pixels, and the analytic gradient (per pair cell, then through the softmax Jacobian, in
+``connectivity_loss_kernels``) is applied in a ``paddle.autograd.PyLayer``. Images are spread
+over a few threads (OpenCV, numpy's element-wise passes and the numba kernels release the GIL).
 
 Deliberate differences from paddleseg 2.8's ``SemanticConnectivityLoss`` (the reference):
 
@@ -45,7 +45,9 @@ from paddle.autograd import PyLayer
 from paddleseg.cvlibs import manager
 
 from pphumanseg._registry import register
-from pphumanseg.metrics.connectivity import class_codes, find_components, match_components
+from pphumanseg.losses import connectivity_loss_kernels as kernels
+from pphumanseg.metrics.component_matching import ImageMatching
+from pphumanseg.metrics.connectivity import class_codes
 
 
 def _as_numpy(tensor):
@@ -80,48 +82,45 @@ _IMAGE_WORKERS = min(4, os.cpu_count() or 1)
 _IMAGE_POOL = None
 
 
-def _argmax_and_softmax(logits, probabilities):
-    """Class argmax (first maximum wins, as ``paddle.argmax``) and softmax of (C, H, W) logits.
-
-    The softmax is written into ``probabilities``. A running maximum over the C class planes is
-    several times faster than numpy's ``argmax(axis=0)`` and also gives the softmax shift.
-    """
-    num_classes = logits.shape[0]
-    best = logits[0].copy()
-    pred = np.zeros(best.shape, dtype=np.uint8 if num_classes < 255 else np.int32)
-    for class_id in range(1, num_classes):
-        better = logits[class_id] > best
-        np.copyto(pred, class_id, where=better)
-        np.maximum(best, logits[class_id], out=best)
-    np.subtract(logits, best, out=probabilities)
-    np.exp(probabilities, out=probabilities)
-    probabilities *= np.reciprocal(probabilities.sum(axis=0))
-    return pred
-
-
-class _ImageClassTerm:
-    """One (image, class) term of the loss: its value and d term / d P_c.
+class _ImageLoss:
+    """The SC loss of one image: one term per class present in its label.
 
     Args:
-        value: the term.
-        matching: the ``ComponentMatching`` the term is 1 - score of, or None for a missed class.
-        missed_mask: for a missed class, the flat bool mask of its labelled pixels.
-        valid_count: for a missed class, the number of valid pixels of the image.
+        matching: the image's ``ImageMatching`` (soft, weighted by the softmax).
+        pred, codes: (H, W) predicted and label class codes (C where ignored).
+        probabilities: (C, H, W) softmax of the image's logits.
     """
 
-    def __init__(self, value, matching=None, missed_mask=None, valid_count=None):
-        self.value = value
-        self.matching = matching
-        self.missed_mask = missed_mask
-        self.valid_count = valid_count
+    def __init__(self, matching, pred, codes, probabilities):
+        self.matching, self.pred, self.codes = matching, pred, codes
+        self.probabilities = probabilities
+        num_classes = probabilities.shape[0]
+        self.terms = {}  # class -> term value
+        self.missed_gradient = np.zeros(num_classes)  # d term / d P_c on pixels labelled c
+        for class_id, score in matching.scores.items():
+            if class_id in matching.gradients:
+                self.terms[class_id] = 1.0 - score
+                continue
+            labelled = codes == class_id
+            valid_count = codes.size - np.count_nonzero(codes == num_classes)
+            missed = np.count_nonzero(labelled) - float(
+                probabilities[class_id].sum(where=labelled, dtype=np.float64))
+            self.terms[class_id] = 1.0 + missed / valid_count
+            self.missed_gradient[class_id] = -1.0 / valid_count
+        self.value = float(np.mean(list(self.terms.values()))) if self.terms else 0.0
 
-    def write_gradient(self, scale, out):
-        """Writes ``scale`` * d term / d P_c of every pixel into the flat (H*W,) array ``out``."""
-        if self.matching is not None:
-            table = self.matching.score_gradient_table(out.dtype)
-            np.take(table * out.dtype.type(-scale), self.matching.pair_key, out=out)
-        else:
-            np.multiply(self.missed_mask, out.dtype.type(-scale / self.valid_count), out=out)
+    def logits_gradient(self, scale, out):
+        """Writes ``scale`` * d value / d logits into the (C, H, W) array ``out``."""
+        if not self.terms:
+            out[...] = 0
+            return
+        scale /= len(self.terms)
+        dtype = self.probabilities.dtype
+        # d term / d P = -d SC / d P for a matched class.
+        table = self.matching.flat_table(self.matching.gradients) * -scale
+        kernels.logits_gradient(self.pred, self.codes, self.matching.cells, self.probabilities,
+                                table.astype(dtype), (self.missed_gradient * scale).astype(dtype),
+                                out)
 
 
 class _SCLossComputation:
@@ -138,61 +137,29 @@ class _SCLossComputation:
         self.ignore_index, self.max_components = ignore_index, max_components
         self.class_ids = range(self.num_classes) if classes is None else classes
         self.probabilities = np.empty(logits.shape, dtype=logits.dtype)
-        # Per image: [(class id, term)] over the classes present in its label.
-        self.image_terms = _map_over_images(
+        self.images = _map_over_images(
             lambda image: self._image_forward(logits[image], label[image], image), self.batch)
-        self.value = float(np.mean([np.mean([term.value for _, term in terms]) if terms else 0.0
-                                    for terms in self.image_terms]))
+        self.value = float(np.mean([image.value for image in self.images]))
 
     def _image_forward(self, logits, label, image):
-        # Ignored pixels get the non-class code C in both maps, so `== c` never selects them.
-        label = class_codes(label, self.num_classes, self.ignore_index)
-        ignored = label == self.num_classes
-        valid_count = ignored.size - np.count_nonzero(ignored)
-        pred = _argmax_and_softmax(logits, self.probabilities[image])
-        np.copyto(pred, self.num_classes, where=ignored)
-        terms = []
-        for class_id in self.class_ids:
-            label_components = find_components(label == class_id)
-            if label_components.count == 0:
-                continue
-            pred_components = find_components(pred == class_id)
-            probability = self.probabilities[image, class_id].ravel()
-            if pred_components.count == 0:
-                missed_mask = (label == class_id).ravel()
-                missed = np.count_nonzero(missed_mask) - float(
-                    probability.sum(where=missed_mask, dtype=np.float64))
-                term = _ImageClassTerm(1.0 + missed / valid_count, missed_mask=missed_mask,
-                                       valid_count=valid_count)
-            else:
-                matching = match_components(pred_components, label_components, probability,
-                                            self.max_components)
-                term = _ImageClassTerm(1.0 - matching.score, matching=matching)
-            terms.append((class_id, term))
-        return terms
+        code_type = np.uint8 if self.num_classes < 255 else np.int32
+        pred = np.empty(label.shape, dtype=code_type)
+        codes = np.empty_like(pred)
+        probabilities = self.probabilities[image]
+        if kernels.argmax_and_codes(logits, label, self.ignore_index, probabilities, pred, codes):
+            class_codes(label, self.num_classes, self.ignore_index)  # raises, naming the values
+        np.exp(probabilities, out=probabilities)
+        kernels.normalize(probabilities)
+        matching = ImageMatching(pred, codes, self.num_classes, self.class_ids, probabilities,
+                                 self.max_components)
+        return _ImageLoss(matching, pred, codes, probabilities)
 
     def logits_gradient(self, output_gradient):
         """d loss / d logits (N, C, H, W), in the logits' dtype, given d (final) / d loss."""
         gradient = np.empty_like(self.probabilities)
-
-        def image_backward(image):
-            terms = dict(self.image_terms[image])
-            planes = gradient[image].reshape(self.num_classes, -1)
-            for class_id in range(self.num_classes):
-                if class_id in terms:
-                    terms[class_id].write_gradient(output_gradient / (len(terms) * self.batch),
-                                                   planes[class_id])
-                else:
-                    planes[class_id] = 0
-            if not terms:
-                return
-            # Softmax Jacobian: dL/dz_k = P_k * (dL/dP_k - sum_c dL/dP_c * P_c).
-            probabilities = self.probabilities[image]
-            image_gradient = gradient[image]
-            image_gradient -= np.einsum("c...,c...->...", image_gradient, probabilities)
-            image_gradient *= probabilities
-
-        _map_over_images(image_backward, self.batch)
+        scale = output_gradient / self.batch
+        _map_over_images(lambda image: self.images[image].logits_gradient(scale, gradient[image]),
+                         self.batch)
         return gradient
 
 

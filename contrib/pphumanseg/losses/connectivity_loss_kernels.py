@@ -1,0 +1,110 @@
+"""Compiled (numba) per-pixel passes of ``SCLoss``: the argmax and label codes before the softmax,
+its normalisation, and the gradient with respect to the logits.
+
+Each walks an image row by row over whole class planes, so the inner loops vectorise.
+"""
+import numba
+import numpy as np
+
+
+@numba.njit(nogil=True, cache=True)
+def argmax_and_codes(logits, label, ignore_index, shifted, pred, codes):
+    """Class argmax, label codes and max-shifted logits of one image.
+
+    Args:
+        logits: (C, H, W) float.
+        label: (H, W) integer label, ``ignore_index`` where unlabelled.
+        shifted: (C, H, W) out: logits minus their per-pixel maximum (the softmax's safe exponent).
+        pred: (H, W) out: argmax class (first maximum wins), C where the label is ignored.
+        codes: (H, W) out: the label class, C where ignored.
+
+    Returns:
+        The number of label values that are neither a class nor ``ignore_index``.
+    """
+    num_classes, height, width = logits.shape
+    best = np.empty(width, dtype=logits.dtype)
+    invalid = 0
+    for y in range(height):
+        best[:] = logits[0, y]
+        pred[y] = 0
+        for class_id in range(1, num_classes):
+            for x in range(width):
+                if logits[class_id, y, x] > best[x]:
+                    best[x] = logits[class_id, y, x]
+                    pred[y, x] = class_id
+        for class_id in range(num_classes):
+            for x in range(width):
+                shifted[class_id, y, x] = logits[class_id, y, x] - best[x]
+        for x in range(width):
+            value = label[y, x]
+            if value == ignore_index:
+                codes[y, x] = num_classes
+                pred[y, x] = num_classes
+            elif 0 <= value < num_classes:
+                codes[y, x] = value
+            else:
+                codes[y, x] = num_classes
+                invalid += 1
+    return invalid
+
+
+@numba.njit(nogil=True, cache=True)
+def normalize(exponentials):
+    """Divides (C, H, W) exponentials by their per-pixel sum, in place (the softmax's last step)."""
+    num_classes, height, width = exponentials.shape
+    total = np.empty(width, dtype=exponentials.dtype)
+    for y in range(height):
+        total[:] = exponentials[0, y]
+        for class_id in range(1, num_classes):
+            for x in range(width):
+                total[x] += exponentials[class_id, y, x]
+        for x in range(width):
+            total[x] = 1 / total[x]
+        for class_id in range(num_classes):
+            for x in range(width):
+                exponentials[class_id, y, x] *= total[x]
+
+
+@numba.njit(nogil=True, cache=True)
+def logits_gradient(pred, codes, cells, probabilities, table, missed_gradient, out):
+    """d loss / d logits of one image, through the softmax Jacobian.
+
+    The loss depends on P_c of a pixel only where c is its predicted class (through the pixel's
+    pair cell) or its label class when c is missed (the missed fraction): dL/dP is g_a at channel
+    a = pred and g_b at channel b = label, so dL/dz_k = P_k * (g_k - g_a P_a - g_b P_b).
+
+    Args:
+        pred, codes: (H, W) predicted and label class codes, C where ignored.
+        cells: (H, W) each pixel's pair cell (``ImageMatching.cells``).
+        probabilities: (C, H, W) softmax.
+        table: d loss / d P per pair cell (``ImageMatching.flat_table``); entry 0 is 0.
+        missed_gradient: (C,) d loss / d P_c on the labelled pixels of a missed class c, else 0.
+        out: (C, H, W) receives the gradient.
+    """
+    num_classes, height, width = probabilities.shape
+    any_missed = np.any(missed_gradient != 0)
+    pred_gradient = np.empty(width, dtype=probabilities.dtype)
+    shift = np.empty_like(pred_gradient)
+    for y in range(height):
+        for x in range(width):
+            pred_gradient[x] = table[cells[y, x]]
+        shift[:] = 0
+        for class_id in range(num_classes):
+            for x in range(width):
+                if pred[y, x] == class_id:
+                    shift[x] += pred_gradient[x] * probabilities[class_id, y, x]
+        if any_missed:
+            for class_id in range(num_classes):
+                missed = missed_gradient[class_id]
+                for x in range(width):
+                    if codes[y, x] == class_id:
+                        shift[x] += missed * probabilities[class_id, y, x]
+        for class_id in range(num_classes):
+            missed = missed_gradient[class_id]
+            for x in range(width):
+                gradient = -shift[x]
+                if pred[y, x] == class_id:
+                    gradient += pred_gradient[x]
+                if any_missed and codes[y, x] == class_id:
+                    gradient += missed
+                out[class_id, y, x] = probabilities[class_id, y, x] * gradient

@@ -1,0 +1,112 @@
+"""Connected components of every class of one image, matched between prediction and label.
+
+Shared by the hard SC metric (``pphumanseg.metrics.connectivity``) and the SC loss
+(``pphumanseg.losses.SCLoss``), which weights pixels by the class probability. Components come
+from OpenCV (8-connectivity); all pair intersections, predicted areas and label areas of all
+classes come from one compiled pass over the pixels (``matching_kernels``).
+"""
+import cv2
+import numpy as np
+
+from pphumanseg.metrics.matching_kernels import LANES, accumulate_pair_tables, score_pair_table
+
+
+def find_components(mask, out=None):
+    """Labels the 8-connected components of an (H, W) bool mask with OpenCV.
+
+    Returns the number of components (the background is not one); ``out`` (H, W) int32, if given,
+    receives the ids (0 outside the mask, 1..count inside), else they are discarded.
+    """
+    as_bytes = np.ascontiguousarray(mask).view(np.uint8)
+    count, _ = cv2.connectedComponents(as_bytes, labels=out, connectivity=8, ltype=cv2.CV_32S)
+    return count - 1
+
+
+def _cap(ids, count, max_components):
+    """Renumbers (H, W) component ids in place to keep the ``max_components`` largest; returns
+    how many were dropped (their pixels get id 0)."""
+    if max_components is None or count <= max_components:
+        return 0
+    pixel_counts = np.bincount(ids.ravel(), minlength=count + 1)[1:]
+    kept = np.argsort(-pixel_counts, kind="stable")[:max_components]
+    renumber = np.zeros(count + 1, dtype=np.int32)
+    renumber[kept + 1] = np.arange(1, max_components + 1)
+    np.take(renumber, ids, out=ids)
+    return count - max_components
+
+
+class ImageMatching:
+    """SC of each class of one image, with what the loss's gradient needs.
+
+    Args:
+        pred: (H, W) predicted class codes, ``num_classes`` where the label is ignored.
+        label: (H, W) label class codes, ``num_classes`` where ignored (see ``class_codes``).
+        num_classes: C.
+        class_ids: the classes to score.
+        weights: optional (C, H, W) float class probabilities making intersections and predicted
+            areas soft; None counts pixels (the hard metric).
+        max_components: optional cap on the predicted components matched per class; the largest
+            are kept and the others count as lone.
+
+    Attributes:
+        label_counts, pred_counts: {class: number of components} for the scored classes.
+        scores: {class: SC_c} for the classes present in the label; 0 where nothing is predicted.
+        gradients: {class: (N + 1, M + 1) d SC_c / d weight per pair cell} (``score_pair_table``)
+            for the classes that have predicted components.
+        cells: (H, W) int64 pair cell of each pixel in ``flat_table``'s index space (0 for none).
+    """
+
+    def __init__(self, pred, label, num_classes, class_ids, weights=None, max_components=None):
+        self.num_classes = num_classes
+        pred_ids = np.empty((num_classes,) + pred.shape, dtype=np.int32)
+        label_ids = np.empty_like(pred_ids)
+        self.label_counts, self.pred_counts, dropped = {}, {}, {}
+        for class_id in class_ids:
+            label_count = find_components(label == class_id, label_ids[class_id])
+            if label_count == 0:
+                continue
+            self.label_counts[class_id] = label_count
+            pred_count = find_components(pred == class_id, pred_ids[class_id])
+            dropped[class_id] = _cap(pred_ids[class_id], pred_count, max_components)
+            self.pred_counts[class_id] = pred_count - dropped[class_id]
+        matched = [c for c in self.label_counts if self.pred_counts[c]]
+        tables, label_areas = self._accumulate(matched, pred, label, pred_ids, label_ids, weights)
+        self.scores = {class_id: 0.0 for class_id in self.label_counts}
+        self.gradients = {}
+        for class_id in matched:
+            score, _, gradient = score_pair_table(tables[class_id], label_areas[class_id],
+                                                  dropped[class_id])
+            self.scores[class_id] = score
+            self.gradients[class_id] = gradient
+
+    def _accumulate(self, matched, pred, label, pred_ids, label_ids, weights):
+        """{class: (N + 1, M + 1) pair table}, {class: (N + 1,) label areas} of the matched classes."""
+        self.table_offsets = np.full(self.num_classes, -1, dtype=np.int64)
+        columns = np.zeros(self.num_classes, dtype=np.int64)
+        area_offsets = np.zeros(self.num_classes, dtype=np.int64)
+        self.table_size = area_size = 1  # entry 0 of both is the sink of unmatched pixels
+        for class_id in matched:
+            rows, columns[class_id] = self.label_counts[class_id] + 1, self.pred_counts[class_id] + 1
+            self.table_offsets[class_id], area_offsets[class_id] = self.table_size, area_size
+            self.table_size += rows * columns[class_id]
+            area_size += rows
+        lane_tables = np.zeros((LANES, self.table_size))
+        lane_areas = np.zeros((LANES, area_size), dtype=np.int64)
+        self.cells = np.empty(pred.shape, dtype=np.int64)
+        accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, self.table_offsets,
+                               columns, area_offsets, self.cells, lane_tables, lane_areas)
+        all_tables, all_areas = lane_tables.sum(axis=0), lane_areas.sum(axis=0)
+        tables, label_areas = {}, {}
+        for class_id in matched:
+            rows, start = self.label_counts[class_id] + 1, self.table_offsets[class_id]
+            tables[class_id] = all_tables[start:start + rows * columns[class_id]].reshape(rows, -1)
+            label_areas[class_id] = all_areas[area_offsets[class_id]:area_offsets[class_id] + rows]
+        return tables, label_areas
+
+    def flat_table(self, values):
+        """{class: (N + 1, M + 1) values per pair cell} laid out in ``cells``' index space."""
+        flat = np.zeros(self.table_size)
+        for class_id, table in values.items():
+            start = self.table_offsets[class_id]
+            flat[start:start + table.size] = table.ravel()
+        return flat
