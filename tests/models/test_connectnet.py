@@ -286,3 +286,41 @@ def test_release_checkpoint_without_logit_relu_differs_only_where_clamped(refere
     upsampled = F.interpolate(paddle.to_tensor(np.maximum(unclamped, 0.0)), x.shape[2:],
                               mode="bilinear", align_corners=False).numpy()
     assert np.abs(upsampled - expected).max() <= 1e-5
+
+
+def test_forward_is_the_resize_of_the_low_res_logits_and_resizing_commutes_with_differences():
+    paddle.seed(8)
+    model = randomize(ConnectNet(), seed=9)
+    model.eval()
+    x = paddle.rand([1, 3, 97, 131])
+    with paddle.no_grad():
+        logits = model(x)[0]
+        low_res = model.low_res_logits(x)
+        difference = model.resize(low_res[:, 1:2] - low_res[:, 0:1], [97, 131])
+    assert low_res.shape == [1, 2, 49, 66]
+    np.testing.assert_array_equal(model.resize(low_res, [97, 131]).numpy(), logits.numpy())
+    expected = (logits[:, 1:2] - logits[:, 0:1]).numpy()
+    np.testing.assert_allclose(difference.numpy(), expected, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("multiple,stem,skip_proj", [(16, 48, 32), (8, 40, 24)])
+def test_channel_aligned_copy_computes_the_same_function(multiple, stem, skip_proj):
+    model = randomize(ConnectNet(), seed=10)
+    model.eval()
+    before = {key: value.numpy().copy() for key, value in model.state_dict().items()}
+    aligned = model.channel_aligned(multiple)
+    assert not aligned.training
+    assert aligned.encoder.feat_channels == [stem, 72, 144]
+    assert aligned.encoder.stem._conv.weight.shape[0] == stem
+    assert aligned.decoder.skip_proj._conv.weight.shape[:2] == [skip_proj, stem]
+    assert aligned.decoder.fuse.piontwise_conv._conv.weight.shape[:2] == [64, skip_proj + 64]
+    x = paddle.to_tensor(np.random.default_rng(11).normal(size=(2, 3, 97, 131)).astype("float32"))
+    with paddle.no_grad():
+        expected, got = model(x)[0].numpy(), aligned(x)[0].numpy()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+    # Only zeros were added (weights and BN statistics alike); the original model is untouched.
+    assert n_params(aligned) > n_params(model) == PAPER_PARAMS
+    nonzero = [sum(np.count_nonzero(value.numpy()) for value in m.state_dict().values()) for m in (model, aligned)]
+    assert nonzero[0] == nonzero[1]
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[key])

@@ -8,7 +8,8 @@ PaddleSeg released the same network as PP-HumanSeg-Lite (``PPHumanSegLite``,
 
 Layout, top to bottom: channel shuffle and the two ShuffleNetV2-style units, the encoder
 (``ConnectNetEncoder``, a BACKBONES component), the decoder, the model (``ConnectNet``, a MODELS
-component), then checkpoint conversion and loading.
+component, with its export helpers ``low_res_logits``/``resize`` and ``channel_aligned``), then
+checkpoint conversion and loading.
 
 Differences from the PaddleSeg release, none of which changes what a checkpoint computes:
 * 137,466 parameters for two classes instead of 236,178: the release builds a second
@@ -22,6 +23,7 @@ import os
 import re
 from urllib.parse import urlparse
 
+import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
@@ -195,6 +197,8 @@ class ConnectNetDecoder(nn.Layer):
                  decoder_channels: int = 64):
         super().__init__()
         self.align_corners = align_corners
+        self.skip_proj_channels = skip_proj_channels
+        self.decoder_channels = decoder_channels
         self.skip_proj = conv_bn_relu(skip_channels, skip_proj_channels, 1)
         self.context = separable_conv_bn_relu(deep_channels, decoder_channels)
         self.fuse = separable_conv_bn_relu(skip_proj_channels + decoder_channels, decoder_channels)
@@ -233,7 +237,9 @@ class ConnectNet(nn.Layer):
                  relu_logits: bool = True, pretrained: str = None):
         super().__init__()
         self.num_classes = num_classes
+        self.in_channels = in_channels
         self.align_corners = align_corners
+        self.relu_logits = relu_logits
         self.encoder = ConnectNetEncoder(in_channels)
         skip_channels, *_, deep_channels = self.encoder.feat_channels
         self.decoder = ConnectNetDecoder(skip_channels, deep_channels, num_classes, align_corners,
@@ -243,11 +249,73 @@ class ConnectNet(nn.Layer):
             load_checkpoint(self, pretrained)
 
     def forward(self, x):
+        return [self.resize(self.low_res_logits(x), paddle.shape(x)[2:])]
+
+    def low_res_logits(self, x):
+        """Logits at half the input size, before ``forward``'s final ``resize``.
+
+        An export head can combine classes here and resize only the result: the resize is
+        linear, so e.g. ``resize(l1 - l0) == resize(l)[1] - resize(l)[0]``.
+        """
         features = self.encoder(x)
-        logit = self.decoder(features[0], features[-1])
-        logit = F.interpolate(logit, paddle.shape(x)[2:], mode="bilinear",
-                              align_corners=self.align_corners)
-        return [logit]
+        return self.decoder(features[0], features[-1])
+
+    def resize(self, logit, size):
+        """``forward``'s final bilinear resize of ``low_res_logits`` (or of any linear
+        combination of their channels) to ``size`` [H, W]."""
+        return F.interpolate(logit, size, mode="bilinear", align_corners=self.align_corners)
+
+    def channel_aligned(self, multiple: int = 16):
+        """An eval-mode copy that computes the same function with channel counts rounded up to
+        ``multiple`` where tensors are concatenated or pooled, for runtimes that compute in
+        blocks of channels.
+
+        The stem (36 -> 48 channels) and the decoder's skip projection (18 -> 32, so its concat
+        with the 64-channel context has 96) get extra channels whose weights, batch-norm
+        statistics and affine parameters are zero: each such channel is exactly 0 after
+        BN + ReLU, and the next dense convolution gives it zero weights, so every output is
+        unchanged up to float summation order. This costs about 20 % more multiply-adds, which
+        ONNX Runtime's NCHWc kernels on x86 (blocks of 16 channels with AVX-512, 8 with AVX2)
+        spend anyway; there the unaligned concat and max-pool otherwise fall back to plain
+        NCHW kernels and layout conversions (ConnectNet 256x144, 1 thread: 3.5 -> 1.9 ms).
+        It is an export-time form only: its state dict does not load into a ``ConnectNet``.
+
+        Args:
+            multiple (int): Channel block size to align to. Default: 16.
+        """
+        stem = self.encoder.feat_channels[0]
+        skip = self.decoder.skip_proj_channels
+        deep = self.decoder.decoder_channels
+        aligned_stem, aligned_skip = _round_up(stem, multiple), _round_up(skip, multiple)
+        aligned = ConnectNet(self.num_classes, self.in_channels, self.align_corners,
+                             self.relu_logits)
+        aligned.encoder = ConnectNetEncoder(self.in_channels, aligned_stem)
+        aligned.decoder = ConnectNetDecoder(aligned_stem, aligned.encoder.feat_channels[-1],
+                                            self.num_classes, self.align_corners,
+                                            self.relu_logits, aligned_skip, deep)
+        # Where each original channel goes along an axis of a given (original, aligned) size.
+        placements = {
+            (stem, aligned_stem): list(range(stem)),
+            (skip, aligned_skip): list(range(skip)),
+            (skip + deep, aligned_skip + deep):
+                list(range(skip)) + list(range(aligned_skip, aligned_skip + deep)),
+        }
+        state = self.state_dict()
+        aligned_state = {}
+        for key, target in aligned.state_dict().items():
+            value = state[key].numpy()
+            for axis, (size, aligned_size) in enumerate(zip(value.shape, target.shape)):
+                if size != aligned_size:
+                    grown = np.zeros(value.shape[:axis] + (aligned_size,) + value.shape[axis + 1:],
+                                     value.dtype)
+                    index = [slice(None)] * value.ndim
+                    index[axis] = placements[(size, aligned_size)]
+                    grown[tuple(index)] = value
+                    value = grown
+            aligned_state[key] = value
+        aligned.set_state_dict(aligned_state)
+        aligned.eval()
+        return aligned
 
     def init_weight(self):
         for layer in self.sublayers():
@@ -256,6 +324,10 @@ class ConnectNet(nn.Layer):
             elif isinstance(layer, (nn.BatchNorm2D, nn.SyncBatchNorm)):
                 param_init.constant_init(layer.weight, value=1.0)
                 param_init.constant_init(layer.bias, value=0.0)
+
+
+def _round_up(value, multiple):
+    return -(-value // multiple) * multiple
 
 
 # Prefixes of paddleseg's PPHumanSegLite parameters and the ConnectNet prefixes they map to.
