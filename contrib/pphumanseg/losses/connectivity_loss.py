@@ -82,6 +82,22 @@ _IMAGE_WORKERS = min(4, os.cpu_count() or 1)
 _IMAGE_POOL = None
 
 
+def _softmax_argmax_and_codes(logits, label, ignore_index, probabilities, pred, codes):
+    """Softmax of (C, H, W) logits into ``probabilities``, the argmax (C where ignored) into
+    ``pred`` and the label codes into ``codes``; returns the number of invalid label values."""
+    if logits.shape[0] == 2:
+        exponent = probabilities[1]
+        invalid = kernels.two_class_argmax_and_codes(logits, label, ignore_index, exponent, pred,
+                                                     codes)
+        np.exp(exponent, out=exponent)
+        kernels.two_class_softmax(logits, probabilities)
+    else:
+        invalid = kernels.argmax_and_codes(logits, label, ignore_index, probabilities, pred, codes)
+        np.exp(probabilities, out=probabilities)
+        kernels.normalize(probabilities)
+    return invalid
+
+
 class _ImageLoss:
     """The SC loss of one image: one term per class present in its label.
 
@@ -146,10 +162,8 @@ class _SCLossComputation:
         pred = np.empty(label.shape, dtype=code_type)
         codes = np.empty_like(pred)
         probabilities = self.probabilities[image]
-        if kernels.argmax_and_codes(logits, label, self.ignore_index, probabilities, pred, codes):
+        if _softmax_argmax_and_codes(logits, label, self.ignore_index, probabilities, pred, codes):
             class_codes(label, self.num_classes, self.ignore_index)  # raises, naming the values
-        np.exp(probabilities, out=probabilities)
-        kernels.normalize(probabilities)
         matching = ImageMatching(pred, codes, self.num_classes, self.class_ids, probabilities,
                                  self.max_components)
         return _ImageLoss(matching, pred, codes, probabilities)

@@ -1,10 +1,30 @@
-"""Compiled (numba) per-pixel passes of ``SCLoss``: the argmax and label codes before the softmax,
-its normalisation, and the gradient with respect to the logits.
+"""Compiled (numba) per-pixel passes of ``SCLoss``: the softmax with the argmax and label codes,
+and the gradient with respect to the logits.
 
 Each walks an image row by row over whole class planes, so the inner loops vectorise.
 """
 import numba
 import numpy as np
+
+
+@numba.njit(nogil=True, cache=True)
+def _code_row(label, ignore_index, num_classes, pred, codes):
+    """Label codes of one row (C where ignored or invalid); ignored pixels get pred C too.
+
+    Returns the number of label values that are neither a class nor ``ignore_index``.
+    """
+    invalid = 0
+    for x in range(label.shape[0]):
+        value = label[x]
+        if value == ignore_index:
+            codes[x] = num_classes
+            pred[x] = num_classes
+        elif 0 <= value < num_classes:
+            codes[x] = value
+        else:
+            codes[x] = num_classes
+            invalid += 1
+    return invalid
 
 
 @numba.njit(nogil=True, cache=True)
@@ -35,16 +55,7 @@ def argmax_and_codes(logits, label, ignore_index, shifted, pred, codes):
         for class_id in range(num_classes):
             for x in range(width):
                 shifted[class_id, y, x] = logits[class_id, y, x] - best[x]
-        for x in range(width):
-            value = label[y, x]
-            if value == ignore_index:
-                codes[y, x] = num_classes
-                pred[y, x] = num_classes
-            elif 0 <= value < num_classes:
-                codes[y, x] = value
-            else:
-                codes[y, x] = num_classes
-                invalid += 1
+        invalid += _code_row(label[y], ignore_index, num_classes, pred[y], codes[y])
     return invalid
 
 
@@ -63,6 +74,36 @@ def normalize(exponentials):
         for class_id in range(num_classes):
             for x in range(width):
                 exponentials[class_id, y, x] *= total[x]
+
+
+# Two classes need one exponential per pixel instead of two: with e = exp(-|z1 - z0|), the
+# larger class has probability 1 / (1 + e) and the other e / (1 + e).
+@numba.njit(nogil=True, cache=True)
+def two_class_argmax_and_codes(logits, label, ignore_index, exponent, pred, codes):
+    """``argmax_and_codes`` for (2, H, W) logits, writing -|z1 - z0| into the (H, W) ``exponent``."""
+    height, width = label.shape
+    invalid = 0
+    for y in range(height):
+        for x in range(width):
+            difference = logits[1, y, x] - logits[0, y, x]
+            pred[y, x] = difference > 0
+            exponent[y, x] = -abs(difference)
+        invalid += _code_row(label[y], ignore_index, 2, pred[y], codes[y])
+    return invalid
+
+
+@numba.njit(nogil=True, cache=True)
+def two_class_softmax(logits, probabilities):
+    """Softmax of (2, H, W) logits into ``probabilities``, whose plane 1 holds exp(-|z1 - z0|)."""
+    height, width = logits.shape[1:]
+    for y in range(height):
+        for x in range(width):
+            larger = 1 / (1 + probabilities[1, y, x])
+            smaller = probabilities[1, y, x] * larger
+            if logits[1, y, x] > logits[0, y, x]:
+                probabilities[0, y, x], probabilities[1, y, x] = smaller, larger
+            else:
+                probabilities[0, y, x], probabilities[1, y, x] = larger, smaller
 
 
 @numba.njit(nogil=True, cache=True)

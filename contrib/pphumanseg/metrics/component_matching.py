@@ -53,7 +53,7 @@ class ImageMatching:
         scores: {class: SC_c} for the classes present in the label; 0 where nothing is predicted.
         gradients: {class: (N + 1, M + 1) d SC_c / d weight per pair cell} (``score_pair_table``)
             for the classes that have predicted components.
-        cells: (H, W) int64 pair cell of each pixel in ``flat_table``'s index space (0 for none).
+        cells: (H, W) int32 (int64 for huge tables) pair cell of each pixel in ``flat_table``'s index space (0 for none).
     """
 
     def __init__(self, pred, label, num_classes, class_ids, weights=None, max_components=None):
@@ -92,7 +92,8 @@ class ImageMatching:
             area_size += rows
         lane_tables = np.zeros((LANES, self.table_size))
         lane_areas = np.zeros((LANES, area_size), dtype=np.int64)
-        self.cells = np.empty(pred.shape, dtype=np.int64)
+        cell_type = np.int32 if self.table_size < 2 ** 31 else np.int64
+        self.cells = np.empty(pred.shape, dtype=cell_type)
         accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, self.table_offsets,
                                columns, area_offsets, self.cells, lane_tables, lane_areas)
         all_tables, all_areas = lane_tables.sum(axis=0), lane_areas.sum(axis=0)

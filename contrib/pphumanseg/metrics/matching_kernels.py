@@ -29,7 +29,7 @@ def accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, table_offs
             classes that are not matched.
         columns: (C,) M_c + 1.
         area_offsets: (C,) start (>= 1) of class c's N_c + 1 label-component areas.
-        cells: (H, W) int64 out: each pixel's pair cell in the tables of its predicted class.
+        cells: (H, W) int out: each pixel's pair cell in the tables of its predicted class.
         tables: (LANES, table size) float64, zero; receives the weight sum of every cell.
         label_areas: (LANES, area size) int64, zero; receives the pixel count of every g_i.
     """
