@@ -9,6 +9,9 @@ import yaml
 
 from in_process import run_cli
 from pphumanseg.core.config import ComponentBuilder, load_config
+from pphumanseg.core.export_head import ExportHead
+from pphumanseg.errors import UsageError
+from pphumanseg.models import ConnectNet
 
 
 def test_val_reports_iou_sc_and_temporal_stability_and_saves_json(config, trained, tmp_path, capsys):
@@ -98,6 +101,27 @@ def test_export_writes_the_legacy_inference_layout_that_matches_the_model(config
     classes = run_paddle_inference(argmax_dir, image)
     assert classes.dtype == np.int32 and classes.shape == (1, 36, 64)
     np.testing.assert_array_equal(classes[0], logits[0].argmax(0))
+
+
+def test_export_foreground_writes_the_class_1_probability_as_one_channel(config, trained, tmp_path):
+    import onnxruntime
+
+    out = tmp_path / "foreground"
+    assert run_cli("export", "--config", config, "--model_path", trained, "--save_dir", out,
+                   "--output_op", "foreground", "--input_shape", 1, 3, 36, 64, "--formats", "paddle,onnx") == 0
+    assert yaml.safe_load((out / "deploy.yaml").read_text())["Deploy"]["output_op"] == "foreground"
+    image = np.random.RandomState(2).uniform(-1, 1, (1, 3, 36, 64)).astype("float32")
+    logits = dygraph_logits(config, paddle.load(str(trained)), image)
+    expected = 1.0 / (1.0 + np.exp(logits[:, 0:1] - logits[:, 1:2]))
+    probability = run_paddle_inference(out, image)
+    assert probability.dtype == np.float32 and probability.shape == (1, 1, 36, 64)
+    np.testing.assert_allclose(probability, expected, atol=1e-4)
+    session = onnxruntime.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: image})[0], expected, atol=1e-4)
+
+    with pytest.raises(UsageError, match="--output_op foreground: needs a two-class model "
+                                         r"\(background, foreground\); ConnectNet has num_classes=3"):
+        ExportHead(ConnectNet(num_classes=3), "foreground")
 
 
 def test_exported_softmax_stays_finite_in_paddle_lite_at_huge_logits(config, trained, tmp_path):

@@ -1,8 +1,8 @@
 """Model directories shared by the deploy tests, each exported once per session.
 
 - ``connectnet_exports``: ConnectNet with seeded random weights, exported by ``pphumanseg export``
-  with ONNX and Paddle Lite, three times: softmax, softmax with weights scaled so logits pass 1000,
-  and argmax. Exports run side by side in subprocesses.
+  with ONNX and Paddle Lite: softmax, argmax and foreground, and softmax and foreground again with
+  weights scaled so logits pass 1000. Exports run side by side in subprocesses.
 - ``paddleseg_exports``: paddleseg's PPHumanSegLite exported the way PaddleSeg's tools do
   (see paddleseg_style_export.py): argmax and none as written by paddleseg on Paddle 3 (model.json),
   softmax in the legacy model.pdmodel of the official inference models.
@@ -71,7 +71,8 @@ def write_weights(folder, frame):
 def connectnet_exports(tmp_path_factory, portrait_frame):
     root = tmp_path_factory.mktemp("connectnet")
     normal, large = write_weights(root, portrait_frame[0])
-    jobs = {"softmax": (normal, "softmax"), "large": (large, "softmax"), "argmax": (normal, "argmax")}
+    jobs = {"softmax": (normal, "softmax"), "large": (large, "softmax"), "argmax": (normal, "argmax"),
+            "foreground": (normal, "foreground"), "large_foreground": (large, "foreground")}
     processes = {
         name: subprocess.Popen(
             [sys.executable, "-m", "pphumanseg", "export", "--config", str(CONFIG), "--model_path", str(weights),

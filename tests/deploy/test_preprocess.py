@@ -64,3 +64,24 @@ def test_output_kinds():
     labels = np.array([[[0, 1]]], np.int32)
     np.testing.assert_array_equal(foreground_probability(labels, "argmax"), [[0.0, 1.0]])
     np.testing.assert_array_equal(foreground_probability(labels[:, None].astype(np.int64)), [[0.0, 1.0]])
+
+
+def test_one_channel_probability_is_never_read_as_class_ids():
+    """paddleseg #664: 1- and 2-channel outputs were confused. A foreground export's [1, 1, H, W]
+    float probability stays a probability; argmax exports (int32 labels) still give 0/1 maps."""
+    probability = np.array([[[[0.25, 0.75, 1.0]]]], np.float32)
+    np.testing.assert_array_equal(foreground_probability(probability, "foreground"), [[0.25, 0.75, 1.0]])
+    np.testing.assert_array_equal(foreground_probability(probability), [[0.25, 0.75, 1.0]])  # no output_op
+    labels = np.array([[[0, 1, 2]]], np.int32)
+    np.testing.assert_array_equal(foreground_probability(labels, "argmax"), [[0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(foreground_probability(labels[:, None]), [[0.0, 1.0, 0.0]])
+    # Whole numbers in a float map without output_op are class ids (class 2 is not foreground).
+    np.testing.assert_array_equal(foreground_probability(labels[:, None].astype(np.float32)), [[0.0, 1.0, 0.0]])
+    with pytest.raises(DeployError, match="output_op foreground: expected a float"):
+        foreground_probability(labels[:, None], "foreground")
+    with pytest.raises(DeployError, match="output_op foreground: expected a float"):
+        foreground_probability(np.zeros((1, 2, 1, 3), np.float32), "foreground")
+    with pytest.raises(DeployError, match=r"is not scores \[1, C>=2, H, W\] \(output_op softmax\)"):
+        foreground_probability(probability, "softmax")
+    with pytest.raises(DeployError, match="neither class ids nor probabilities"):
+        foreground_probability(probability * 3.0)

@@ -10,7 +10,7 @@ import yaml
 
 from .errors import DeployError
 
-OUTPUT_OPS = ("argmax", "softmax", "none")
+OUTPUT_OPS = ("argmax", "softmax", "foreground", "none")
 
 
 class DeployConfig:

@@ -41,22 +41,44 @@ def _looks_like_probabilities(scores):
             and np.allclose(scores.sum(axis=0), 1.0, atol=1e-3))
 
 
+def _one_channel_foreground(values):
+    """A single float channel of an export without output_op: class ids (whole numbers) or a
+    foreground probability (fractions in [0, 1]); a 0/1 map means the same either way."""
+    if np.array_equal(values, np.round(values)):
+        return (values == FOREGROUND_CLASS).astype(np.float32)
+    if values.min() >= 0.0 and values.max() <= 1.0:
+        return np.ascontiguousarray(values, dtype=np.float32)
+    raise DeployError(f"model output holds neither class ids nor probabilities (one channel, "
+                      f"values {values.min():g} to {values.max():g})")
+
+
 def foreground_probability(output, output_op=None):
     """The foreground probability map (h, w) float32 of one network output.
 
     Args:
         output (np.ndarray): The first output for a batch of one: class labels [1, h, w] or
-            [1, 1, h, w] (``argmax`` exports), probabilities or logits [1, C, h, w].
+            [1, 1, h, w] (``argmax`` exports), the foreground probability [1, 1, h, w]
+            (``foreground`` exports), probabilities or logits [1, C, h, w].
         output_op (str|None): deploy.yaml's ``output_op``; None (older exports) decides from the
-            values: integers are labels, rows summing to one are probabilities, else logits.
+            values: integers are labels; one channel of fractions in [0, 1] is a probability
+            (0/1 values read the same either way); rows summing to one are probabilities,
+            else logits.
     """
-    if output.ndim == 4 and output.shape[1] == 1:
-        output = output[:, 0]
-    if output.ndim == 3 or output_op == "argmax" or np.issubdtype(output.dtype, np.integer):
-        labels = output.reshape(output.shape[-2:])
-        return (labels == FOREGROUND_CLASS).astype(np.float32)
-    if output.ndim != 4 or output.shape[1] <= FOREGROUND_CLASS:
-        raise DeployError(f"model output of shape {list(output.shape)} is not [1, C>=2, H, W] scores")
+    integer = np.issubdtype(output.dtype, np.integer)
+    one_channel = output.ndim == 3 or (output.ndim == 4 and output.shape[1] == 1)
+    if output_op == "foreground":
+        if integer or output.ndim != 4 or output.shape[:2] != (1, 1):
+            raise DeployError(f"output_op foreground: expected a float [1, 1, H, W] probability, "
+                              f"got {output.dtype} {list(output.shape)}")
+        return np.ascontiguousarray(output[0, 0], dtype=np.float32)
+    if one_channel and (output_op == "argmax" or integer):
+        return (output.reshape(output.shape[-2:]) == FOREGROUND_CLASS).astype(np.float32)
+    if one_channel and output_op is None:
+        return _one_channel_foreground(output.reshape(output.shape[-2:]))
+    if integer or output_op == "argmax" or output.ndim != 4 or output.shape[1] <= FOREGROUND_CLASS:
+        expected = "class ids [1, H, W]" if output_op == "argmax" else "scores [1, C>=2, H, W]"
+        raise DeployError(f"model output {output.dtype} {list(output.shape)} is not {expected} "
+                          f"(output_op {output_op})")
     scores = output[0].astype(np.float32, copy=False)
     if output_op == "softmax" or (output_op is None and _looks_like_probabilities(scores)):
         return np.ascontiguousarray(scores[FOREGROUND_CLASS])
