@@ -142,19 +142,20 @@ def test_matches_paddleseg_where_the_reference_is_correct(seed):
     assert sc_loss(logits, labels) == pytest.approx(expected, abs=1e-5)
 
 
-@pytest.mark.parametrize("options, never_predicted", [
-    ({}, None),
-    ({}, 2),  # class 2 is labelled but never predicted: the missed-fraction term
-    ({"classes": [1, 2]}, None),
-    ({"max_components": 1}, None),
+@pytest.mark.parametrize("num_classes, options, never_predicted", [
+    (3, {}, None),
+    (2, {}, None),  # the two-class softmax
+    (3, {}, 2),  # class 2 is labelled but never predicted: the missed-fraction term
+    (3, {"classes": [1, 2]}, None),
+    (3, {"max_components": 1}, None),
 ])
-def test_gradient_matches_finite_differences(options, never_predicted):
+def test_gradient_matches_finite_differences(num_classes, options, never_predicted):
     rng = np.random.default_rng(3)
-    label = rng.integers(0, 3, (2, 7, 9))
-    label[label == 0] = rng.integers(0, 3, np.count_nonzero(label == 0))
+    label = rng.integers(0, num_classes, (2, 7, 9))
+    label[label == 0] = rng.integers(0, num_classes, np.count_nonzero(label == 0))
     label[:, 0, :3] = 255
-    logits = rng.normal(0, 1.0, (2, 3, 7, 9)) + 1.5 * np.eye(3)[np.minimum(label, 2)].transpose(
-        0, 3, 1, 2)
+    one_hot = np.eye(num_classes)[np.minimum(label, num_classes - 1)].transpose(0, 3, 1, 2)
+    logits = rng.normal(0, 1.0, (2, num_classes, 7, 9)) + 1.5 * one_hot
     if never_predicted is not None:
         logits[:, never_predicted] -= 10
     top2 = np.sort(logits, axis=1)[:, -2:]
