@@ -61,3 +61,18 @@ def test_onnx_conversion_installs_nothing(paddleseg_exports, tmp_path, monkeypat
     assert calls == [] and "polygraphy" not in sys.modules
     probability = Predictor(str(folder), runtime="onnx").predict_low_res(np.zeros((224, 398, 3), np.uint8))
     assert probability.shape == (224, 398)
+
+
+def test_onnx_is_converted_from_the_channel_aligned_graph(connectnet_exports):
+    """model.onnx has ConnectNet's stem padded from 36 to 48 channels (ONNX Runtime's NCHWc
+    blocks); the temporary graph it was converted from is not left in the export."""
+    import onnx
+
+    model = onnx.load(str(connectnet_exports["foreground"] / "model.onnx"))
+    constants = {node.output[0]: list(node.attribute[0].t.dims) for node in model.graph.node
+                 if node.op_type == "Constant"}
+    constants.update({tensor.name: list(tensor.dims) for tensor in model.graph.initializer})
+    input_name = model.graph.input[0].name
+    stem = next(node for node in model.graph.node if node.op_type == "Conv" and node.input[0] == input_name)
+    assert constants[stem.input[1]] == [48, 3, 3, 3]
+    assert not (connectnet_exports["foreground"] / ".onnx_graph").exists()

@@ -4,9 +4,11 @@
 program format, which ``pphumanseg export`` writes; paddle_lite_opt 2.13 cannot read PIR
 ``model.json``) and writes beside them:
 
-- ``model.onnx`` (opset 11, raised by paddle2onnx when an op needs it). paddle2onnx's Python-side
-  optimiser (polygraphy) pip-installs packages at run time when they are missing, so it is turned
-  off; paddle2onnx's own C++ graph optimisation stays on and ONNX Runtime optimises on load.
+- ``model.onnx`` (opset 11, raised by paddle2onnx when an op needs it), from ``model.pdmodel`` or
+  from another directory's equivalent graph (``onnx_source``: ``pphumanseg export`` passes a
+  channel-aligned one). paddle2onnx's Python-side optimiser (polygraphy) pip-installs packages at
+  run time when they are missing, so it is turned off; paddle2onnx's own C++ graph optimisation
+  stays on and ONNX Runtime optimises on load.
 - ``model_x86.nb`` and ``model_arm.nb`` (naive-buffer models for Paddle Lite's light API). Before
   converting, ``paddle_lite_opt --print_model_ops`` is asked, per target, whether Lite has a kernel
   for every op of the graph; any op it lacks stops the conversion with the op names.
@@ -31,12 +33,14 @@ class ConversionError(UsageError):
     """A model that cannot be converted to a requested format (printed as one line)."""
 
 
-def convert(save_dir, formats):
+def convert(save_dir, formats, onnx_source=None):
     """Converts ``save_dir``'s Paddle model to the requested formats.
 
     Args:
         save_dir (str): An exported model directory (deploy.yaml, model.pdmodel, model.pdiparams).
         formats (Iterable[str]): Any of 'paddle' (already there: listed only), 'onnx', 'lite'.
+        onnx_source (str, optional): A directory holding a legacy graph that computes the same
+            function as ``save_dir``'s, to convert to ``save_dir/model.onnx`` instead.
 
     Returns:
         dict[str, list[str]]: format -> paths written (or, for 'paddle', present) in ``save_dir``.
@@ -50,7 +54,7 @@ def convert(save_dir, formats):
         raise ConversionError(f"{model_file}: not found{hint}")
     if not os.path.isfile(params_file):
         raise ConversionError(f"{params_file}: not found")
-    converters = {"paddle": lambda: [model_file, params_file], "onnx": lambda: [to_onnx(save_dir)],
+    converters = {"paddle": lambda: [model_file, params_file], "onnx": lambda: [to_onnx(save_dir, onnx_source)],
                   "lite": lambda: [to_lite(save_dir, target) for target in LITE_TARGETS]}
     unknown = [fmt for fmt in formats if fmt not in converters]
     if unknown:
@@ -58,18 +62,23 @@ def convert(save_dir, formats):
     return {fmt: converters[fmt]() for fmt in formats}
 
 
-def to_onnx(save_dir):
-    """Writes ``model.onnx`` with paddle2onnx and returns its path."""
+def to_onnx(save_dir, source_dir=None):
+    """Writes ``save_dir/model.onnx`` with paddle2onnx from the legacy graph in ``source_dir``
+    (default ``save_dir``) and returns its path."""
     import paddle2onnx
 
+    source_dir = source_dir or save_dir
+    for name in (MODEL_FILE, PARAMS_FILE):
+        if not os.path.isfile(os.path.join(source_dir, name)):
+            raise ConversionError(f"{os.path.join(source_dir, name)}: not found")
     target = os.path.join(save_dir, ONNX_FILE)
     partial = os.path.join(save_dir, ".partial." + ONNX_FILE)
     # paddle2onnx logs and swallows its own conversion errors; a missing file is the signal.
-    paddle2onnx.export(os.path.join(save_dir, MODEL_FILE), os.path.join(save_dir, PARAMS_FILE),
+    paddle2onnx.export(os.path.join(source_dir, MODEL_FILE), os.path.join(source_dir, PARAMS_FILE),
                        save_file=partial, opset_version=ONNX_OPSET, auto_upgrade_opset=True,
                        enable_onnx_checker=True, enable_optimize=True, optimize_tool=None)
     if not os.path.isfile(partial):
-        raise ConversionError(f"{save_dir}: paddle2onnx could not convert {MODEL_FILE} (see its log above)")
+        raise ConversionError(f"{source_dir}: paddle2onnx could not convert {MODEL_FILE} (see its log above)")
     os.replace(partial, target)
     return target
 

@@ -15,6 +15,12 @@ ConnectNet is computed at half resolution and resized as one channel (ONNX Runti
 1 thread: about a third less time than ``softmax``). The softmax subtracts the per-pixel
 channel max first so no runtime (Paddle Lite's x86 softmax overflows past logits of ~88) can
 produce NaN; the sigmoid cannot overflow.
+
+``model.onnx`` is converted from a graph of its own when the model has ``channel_aligned``
+(ConnectNet): the same function with channel counts padded to multiples of
+``ONNX_CHANNEL_MULTIPLE``, which ONNX Runtime's blocked (NCHWc) x86 kernels need to stay in
+their layout (see ``ConnectNet.channel_aligned``). ``model.pdmodel`` and the Paddle Lite models
+keep the trained channel counts (on ARM the padding would be extra work).
 """
 import argparse
 import os
@@ -36,6 +42,9 @@ FORMATS = ("paddle", "onnx", "lite")
 MODEL_FILE = "model.pdmodel"
 PARAMS_FILE = "model.pdiparams"
 DEPLOY_FILE = "deploy.yaml"
+# ONNX Runtime's NCHWc block: 16 channels with AVX-512, 8 with AVX2 (16 serves both).
+ONNX_CHANNEL_MULTIPLE = 16
+ONNX_GRAPH_DIR = ".onnx_graph"
 
 
 def parse_formats(text):
@@ -75,7 +84,9 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".export.", dir=parent)
     try:
-        shape = _run_jit_save(config_path, opts, model_path, staging, output_op, input_shape)
+        onnx_graph = os.path.join(staging, ONNX_GRAPH_DIR) if "onnx" in conversions else None
+        shape = _run_jit_save(config_path, opts, model_path, staging, output_op, input_shape,
+                              onnx_graph)
         deploy = {"Deploy": {"model": MODEL_FILE, "params": PARAMS_FILE,
                              "transforms": config.val_dataset_cfg.get("transforms", []),
                              "input_shape": shape, "output_op": output_op}}
@@ -85,7 +96,10 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
         if conversions:
             from pphumanseg.core.convert import convert
 
-            converted = convert(staging, conversions)
+            has_onnx_graph = onnx_graph is not None and os.path.isdir(onnx_graph)
+            converted = convert(staging, conversions, onnx_graph if has_onnx_graph else None)
+            if has_onnx_graph:
+                shutil.rmtree(onnx_graph)
             written.update({fmt: [os.path.relpath(p, staging) for p in paths]
                             for fmt, paths in converted.items()})
         _publish(staging, save_dir)
@@ -94,10 +108,12 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     return {fmt: [os.path.join(save_dir, name) for name in names] for fmt, names in written.items()}
 
 
-def _run_jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
+def _run_jit_save(config_path, opts, model_path, out_dir, output_op, input_shape, onnx_dir=None):
     """Runs the legacy-format ``jit.save`` in a fresh interpreter; returns the input shape used."""
     command = [sys.executable, "-m", "pphumanseg.core.export", "--config", config_path,
                "--model_path", model_path, "--out_dir", out_dir, "--output_op", output_op]
+    if onnx_dir is not None:
+        command += ["--onnx_dir", onnx_dir]
     if input_shape is not None:
         command += ["--input_shape", *map(str, input_shape)]
     if opts:
@@ -134,24 +150,31 @@ def _publish(staging, save_dir):
         os.replace(os.path.join(staging, name), os.path.join(save_dir, name))
 
 
-def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape):
-    """The subprocess side: build the model, load and check its weights, save the static graph."""
+def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape, onnx_dir=None):
+    """The subprocess side: build the model, load and check its weights, save the static graph
+    (and, with ``onnx_dir``, the channel-aligned graph for ONNX there, if the model has one)."""
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     model = ComponentBuilder(config, config_path).build("model")
     checkpoint.load_into(model, model_path)
     model.eval()
     if input_shape is None:
         input_shape = [-1, _model_in_channels(model), -1, -1]
+    spec = [paddle.static.InputSpec(shape=input_shape, dtype="float32", name="x")]
+    _save_graph(model, output_op, spec, out_dir)
+    if onnx_dir is not None and hasattr(model, "channel_aligned"):
+        _save_graph(model.channel_aligned(ONNX_CHANNEL_MULTIPLE), output_op, spec, onnx_dir)
+    with open(os.path.join(out_dir, "input_shape.yaml"), "w") as file:
+        yaml.safe_dump(list(input_shape), file)
+
+
+def _save_graph(model, output_op, spec, out_dir):
     net = ExportHead(model, output_op)
     net.eval()
-    spec = [paddle.static.InputSpec(shape=input_shape, dtype="float32", name="x")]
     paddle.jit.save(paddle.jit.to_static(net, input_spec=spec, full_graph=True),
                     os.path.join(out_dir, "model"))
     if not os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
         raise RuntimeError("paddle.jit.save did not write model.pdmodel; FLAGS_enable_pir_api=0 "
                            "must be set before paddle is imported")
-    with open(os.path.join(out_dir, "input_shape.yaml"), "w") as file:
-        yaml.safe_dump(list(input_shape), file)
 
 
 def _model_in_channels(model):
@@ -169,10 +192,12 @@ def main(argv=None):
     parser.add_argument("--out_dir", required=True)
     parser.add_argument("--output_op", choices=OUTPUT_OPS, required=True)
     parser.add_argument("--input_shape", type=int, nargs=4)
+    parser.add_argument("--onnx_dir")
     parser.add_argument("--opts", nargs="+")
     args = parser.parse_args(argv)
     try:
-        _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op, args.input_shape)
+        _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op, args.input_shape,
+                  args.onnx_dir)
     except UsageError as error:
         print(error, file=sys.stderr)
         return 2
