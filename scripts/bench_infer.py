@@ -3,12 +3,12 @@
 One run prints JSON lines (one per measurement) and nothing else on stdout:
 
 1. ``latency``: median milliseconds of the network alone (pre-processed input in, raw output out)
-   at 1 and 2 threads for ConnectNet at 398x224 and 256x144 and paddleseg's reference
-   ``PPHumanSegLite`` at 398x224, all exported by ``pphumanseg export`` (softmax, fixed input
-   shape), on Paddle Inference with oneDNN on and off, ONNX Runtime and Paddle Lite x86; and
-   MediaPipe's selfie-segmentation landscape model (256x144, the Google Meet model) on LiteRT.
-   Each line carries ``ratio_to_mediapipe`` = latency / MediaPipe landscape latency at the same
-   thread count.
+   at 1 and 2 threads (``--threads``) for ConnectNet at 398x224 and 256x144 and paddleseg's reference
+   ``PPHumanSegLite`` at 398x224, each exported by ``pphumanseg export`` twice (``output_op``
+   softmax and foreground, fixed input shape), on Paddle Inference with oneDNN on and off, ONNX
+   Runtime and Paddle Lite x86; and MediaPipe's selfie-segmentation landscape model (256x144, the
+   Google Meet model) on LiteRT. Each line carries ``ratio_to_mediapipe`` = latency / MediaPipe
+   landscape latency at the same thread count.
 2. ``app``: end-to-end frames/s of ``pphumanseg_deploy.app.run`` (decode, predict, composite,
    encode the composite and mask videos) on a generated 1280x720 clip, with and without --flow.
 3. ``flow``: a ConnectNet trained briefly on generated data
@@ -26,7 +26,7 @@ Prerequisites for the MediaPipe line (else it prints why it is missing):
     runs npm itself when it finds npm and no file is given).
 
 Usage: python scripts/bench_infer.py [--work_dir output/bench_infer] [--repeats 50]
-           [--parts latency,app,flow] [--train_iters 300]
+           [--parts latency,app,flow] [--threads 1,2] [--train_iters 600]
 Report ``uptime`` alongside: the figures depend on what else runs on the machine.
 """
 import argparse
@@ -49,7 +49,7 @@ MODELS = {  # name -> (config, opts, input size w x h)
     "PPHumanSegLite-398x224": ("configs/connectnet/connectnet_portrait_398x224.yml",
                                ["model.type=PPHumanSegLite"], (398, 224)),
 }
-THREADS = (1, 2)
+OUTPUT_OPS = ("softmax", "foreground")
 
 
 @contextlib.contextmanager
@@ -83,7 +83,8 @@ def median_ms(function, repeats, warmup=5):
 
 
 def export_models(work_dir):
-    """Exports every model of MODELS once (kept in work_dir); returns name -> model_dir."""
+    """Exports every model of MODELS with each of OUTPUT_OPS once (kept in work_dir); returns
+    (name, output_op) -> model_dir."""
     import paddle
 
     from pphumanseg.core.config import ComponentBuilder, load_config
@@ -91,31 +92,35 @@ def export_models(work_dir):
 
     folders = {}
     for name, (config, opts, (width, height)) in MODELS.items():
-        folder = os.path.join(work_dir, name)
-        folders[name] = folder
-        if os.path.isfile(os.path.join(folder, "model_x86.nb")):
-            continue
         config_path = os.path.join(REPO, config)
-        paddle.seed(0)
-        model = ComponentBuilder(load_config(config_path, opts), config_path).build("model")
         weights = os.path.join(work_dir, f"{name}.pdparams")
-        paddle.save(model.state_dict(), weights)
-        export(config_path, weights, folder, "softmax", [1, 3, height, width], ["paddle", "onnx", "lite"], opts)
+        for output_op in OUTPUT_OPS:
+            folder = os.path.join(work_dir, f"{name}-{output_op}")
+            folders[name, output_op] = folder
+            if os.path.isfile(os.path.join(folder, "model_x86.nb")):
+                continue
+            if not os.path.isfile(weights):
+                paddle.seed(0)
+                model = ComponentBuilder(load_config(config_path, opts), config_path).build("model")
+                paddle.save(model.state_dict(), weights)
+            export(config_path, weights, folder, output_op, [1, 3, height, width], ["paddle", "onnx", "lite"],
+                   opts)
     return folders
 
 
-def bench_latency(folders, repeats):
+def bench_latency(folders, repeats, thread_counts):
     from pphumanseg_deploy import Predictor
 
     records = []
-    for name, folder in folders.items():
-        for threads in THREADS:
+    for (name, output_op), folder in folders.items():
+        for threads in thread_counts:
             variants = [("paddle", {"onednn": True}), ("paddle", {"onednn": False}), ("onnx", {}), ("lite", {})]
             for runtime, options in variants:
                 predictor = Predictor(folder, runtime=runtime, threads=threads, **options)
                 width, height = MODELS[name][2]
                 batch = predictor.preprocess(np.zeros((height, width, 3), np.uint8))
-                record = {"kind": "latency", "model": name, "runtime": runtime, "threads": threads,
+                record = {"kind": "latency", "model": name, "output_op": output_op, "runtime": runtime,
+                          "threads": threads,
                           "median_ms": round(median_ms(lambda: predictor.run_network(batch), repeats), 3)}
                 if runtime == "paddle":
                     record["onednn"] = options["onednn"]
@@ -146,7 +151,7 @@ def find_mediapipe(work_dir, given):
     return path if os.path.isfile(path) else None
 
 
-def bench_mediapipe(work_dir, given, repeats):
+def bench_mediapipe(work_dir, given, repeats, thread_counts):
     """MediaPipe landscape latency per thread count, or a record saying why it is missing."""
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -158,7 +163,7 @@ def bench_mediapipe(work_dir, given, repeats):
         return {"kind": "latency", "model": "MediaPipe-landscape-256x144", "unavailable":
                 "selfie_segmentation_landscape.tflite not found (npm pack @mediapipe/selfie_segmentation)"}
     medians = {}
-    for threads in THREADS:
+    for threads in thread_counts:
         interpreter = Interpreter(model_path=path, num_threads=threads)
         interpreter.allocate_tensors()
         detail = interpreter.get_input_details()[0]
@@ -244,8 +249,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=50, help="timed runs per latency median")
     parser.add_argument("--mediapipe", help="path to selfie_segmentation_landscape.tflite")
     parser.add_argument("--parts", default="latency,app,flow",
-                        help="comma-separated subset of latency, app, flow (app runs on the fastest runtime "
-                             "when latency is measured, else on onnx with 2 threads)")
+                        help="comma-separated subset of latency, app, flow (app runs the fastest runtime and "
+                             "output op when latency is measured, else the foreground export on onnx)")
+    parser.add_argument("--threads", default="1,2", type=lambda text: [int(n) for n in text.split(",")],
+                        help="comma-separated thread counts (pin with taskset to measure on chosen cores)")
     parser.add_argument("--train_iters", type=int, default=600, help="training iterations for the flow evaluation")
     args = parser.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
@@ -257,26 +264,26 @@ def main():
         parser.error(f"--parts: unknown part(s) {sorted(unknown)}")
     with stdout_to_stderr():
         folders = export_models(args.work_dir) if parts & {"latency", "app"} else {}
-    options = {"runtime": "onnx", "threads": max(THREADS)}
+    app_op, options = "foreground", {"runtime": "onnx", "threads": max(args.threads)}
     if "latency" in parts:
-        mediapipe = bench_mediapipe(args.work_dir, args.mediapipe, args.repeats)
+        mediapipe = bench_mediapipe(args.work_dir, args.mediapipe, args.repeats, args.threads)
         if "unavailable" in mediapipe:
             emit(mediapipe)
         else:
             for threads, value in mediapipe.items():
                 emit({"kind": "latency", "model": "MediaPipe-landscape-256x144", "runtime": "litert",
                       "threads": threads, "median_ms": value, "ratio_to_mediapipe": 1.0})
-        latency = bench_latency(folders, args.repeats)
+        latency = bench_latency(folders, args.repeats, args.threads)
         for record in latency:
             if "unavailable" not in mediapipe:
                 record["ratio_to_mediapipe"] = round(record["median_ms"] / mediapipe[record["threads"]], 2)
             emit(record)
         # The app builds its Predictor with default options (oneDNN on for Paddle Inference).
-        best = min((r for r in latency if r["model"] == "ConnectNet-398x224" and r["threads"] == max(THREADS)
+        best = min((r for r in latency if r["model"] == "ConnectNet-398x224" and r["threads"] == max(args.threads)
                     and r.get("onednn", True)), key=lambda r: r["median_ms"])
-        options = {"runtime": best["runtime"], "threads": best["threads"]}
+        app_op, options = best["output_op"], {"runtime": best["runtime"], "threads": best["threads"]}
     if "app" in parts:
-        for record in bench_app(folders["ConnectNet-398x224"], args.work_dir, **options):
+        for record in bench_app(folders["ConnectNet-398x224", app_op], args.work_dir, **options):
             emit(record)
     if "flow" in parts:
         for record in evaluate_flow(args.work_dir, args.train_iters):
