@@ -78,7 +78,7 @@ class QuickStart:
         self.step("export (Paddle Inference, ONNX, Paddle Lite arm + x86)", [
             "export", "--config", CONFIG, *dataset, "--model_path", str(self.model_path),
             "--save_dir", str(self.model_dir), "--input_shape", "1", "3", "224", "398",
-            "--formats", "paddle,onnx,lite"])
+            "--output_op", "foreground", "--formats", "paddle,onnx,lite"])
         self.write_clip()
         self.step("background replacement", [
             "infer", "--model_dir", str(self.model_dir), "--input", str(self.clip), "--save",

@@ -41,7 +41,7 @@ def test_per_mode_values_resolve_to_the_mode():
     assert lite.get_int("train_params", "--iters") < whole.get_int("train_params", "--iters")
     assert lite.get_int("data_params", "infer_img_num", allow_all=True) > 0
     assert whole.get_int("data_params", "infer_img_num", allow_all=True) is None
-    assert lite.flags("export_params") == ["--output_op", "softmax", "--input_shape", "1", "3",
+    assert lite.flags("export_params") == ["--output_op", "foreground", "--input_shape", "1", "3",
                                            "224", "398", "--formats", "paddle,onnx,lite"]
     assert "--bg" not in lite.flags("infer_params")  # null leaves the flag out
 
