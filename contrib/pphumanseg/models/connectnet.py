@@ -277,7 +277,7 @@ class ConnectNet(nn.Layer):
         unchanged up to float summation order. This costs about 20 % more multiply-adds, which
         ONNX Runtime's NCHWc kernels on x86 (blocks of 16 channels with AVX-512, 8 with AVX2)
         spend anyway; there the unaligned concat and max-pool otherwise fall back to plain
-        NCHW kernels and layout conversions (ConnectNet 256x144, 1 thread: 3.5 -> 1.9 ms).
+        NCHW kernels and layout conversions (256x144 softmax export, 1 thread: 5.1 -> 3.4 ms).
         It is an export-time form only: its state dict does not load into a ``ConnectNet``.
 
         Args:
