@@ -177,6 +177,24 @@ def test_gradient_matches_finite_differences(num_classes, options, never_predict
     np.testing.assert_allclose(analytic, numeric, atol=1e-7, rtol=1e-5)
 
 
+def test_gradient_scales_with_the_output_gradient_and_no_grad_gives_the_same_value():
+    rng = np.random.default_rng(5)
+    label = paddle.to_tensor(rng.integers(0, 2, (2, 16, 20)))
+    logits = rng.normal(0, 2.0, (2, 2, 16, 20)).astype(np.float32)
+    loss = SCLoss()
+    gradients = []
+    for coefficient in (1.0, 0.1):  # 0.1: SCL's weight inside MixedLoss
+        x = paddle.to_tensor(logits, stop_gradient=False)
+        (coefficient * loss(x, label)).backward()
+        gradients.append(x.grad.numpy())
+    assert np.abs(gradients[0]).max() > 0
+    np.testing.assert_allclose(gradients[1], 0.1 * gradients[0], rtol=1e-6, atol=1e-12)
+    with paddle.no_grad():
+        value_without_gradient = float(loss(paddle.to_tensor(logits), label))
+    assert value_without_gradient == float(loss(paddle.to_tensor(logits, stop_gradient=False),
+                                                label))
+
+
 class TinySegmenter(paddle.nn.Layer):
     def __init__(self):
         super().__init__()

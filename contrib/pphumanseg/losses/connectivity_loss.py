@@ -140,59 +140,59 @@ class _ImageLoss:
 
 
 class _SCLossComputation:
-    """Forward value of the SC loss on numpy arrays, and its gradient w.r.t. the logits.
+    """The SC loss of a batch on numpy arrays and, if asked, its gradient w.r.t. the logits.
+
+    The gradient is computed in the forward pass, image by image, while the image's
+    probabilities and component maps are still in the CPU's caches; backward only scales it.
 
     Args:
         logits: (N, C, H, W) float32 or float64.
         label: (N, H, W) integer.
         ignore_index, max_components, classes: as ``SCLoss``.
+        with_gradient: also compute ``gradient``, d value / d logits.
     """
 
-    def __init__(self, logits, label, ignore_index, max_components, classes):
+    def __init__(self, logits, label, ignore_index, max_components, classes, with_gradient):
         self.batch, self.num_classes = logits.shape[:2]
         self.ignore_index, self.max_components = ignore_index, max_components
         self.class_ids = range(self.num_classes) if classes is None else classes
-        self.probabilities = np.empty(logits.shape, dtype=logits.dtype)
-        self.images = _map_over_images(
-            lambda image: self._image_forward(logits[image], label[image], image), self.batch)
-        self.value = float(np.mean([image.value for image in self.images]))
+        self.gradient = np.empty_like(logits) if with_gradient else None
+        values = _map_over_images(lambda image: self._image(logits[image], label[image], image),
+                                  self.batch)
+        self.value = float(np.mean(values))
 
-    def _image_forward(self, logits, label, image):
+    def _image(self, logits, label, image):
         code_type = np.uint8 if self.num_classes < 255 else np.int32
         pred = np.empty(label.shape, dtype=code_type)
         codes = np.empty_like(pred)
-        probabilities = self.probabilities[image]
+        probabilities = np.empty_like(logits)
         if _softmax_argmax_and_codes(logits, label, self.ignore_index, probabilities, pred, codes):
             class_codes(label, self.num_classes, self.ignore_index)  # raises, naming the values
         matching = ImageMatching(pred, codes, self.num_classes, self.class_ids, probabilities,
                                  self.max_components)
-        return _ImageLoss(matching, pred, codes, probabilities)
-
-    def logits_gradient(self, output_gradient):
-        """d loss / d logits (N, C, H, W), in the logits' dtype, given d (final) / d loss."""
-        gradient = np.empty_like(self.probabilities)
-        scale = output_gradient / self.batch
-        _map_over_images(lambda image: self.images[image].logits_gradient(scale, gradient[image]),
-                         self.batch)
-        return gradient
+        image_loss = _ImageLoss(matching, pred, codes, probabilities)
+        if self.gradient is not None:
+            image_loss.logits_gradient(1.0 / self.batch, self.gradient[image])
+        return image_loss.value
 
 
 class _SCLossFunction(PyLayer):
     @staticmethod
-    def forward(ctx, logits, label, ignore_index, max_components, classes):
+    def forward(ctx, logits, label, ignore_index, max_components, classes, with_gradient):
         # float64 logits (gradient checks) are kept; anything else is computed in float32.
         ctx.logits_dtype = logits.dtype
         if logits.dtype not in (paddle.float32, paddle.float64):
             logits = logits.astype(paddle.float32)
-        computation = _SCLossComputation(_as_numpy(logits), label,
-                                         ignore_index, max_components, classes)
-        ctx.computation = computation
+        computation = _SCLossComputation(_as_numpy(logits), label, ignore_index, max_components,
+                                         classes, with_gradient)
+        ctx.gradient = computation.gradient
         ctx.logits_place = logits.place
         return paddle.full([], computation.value, dtype=logits.dtype)
 
     @staticmethod
     def backward(ctx, output_gradient):
-        gradient = ctx.computation.logits_gradient(float(output_gradient))
+        scale = float(output_gradient)
+        gradient = ctx.gradient if scale == 1.0 else ctx.gradient * ctx.gradient.dtype.type(scale)
         gradient = _to_tensor(gradient, ctx.logits_place)
         if gradient.dtype != ctx.logits_dtype:
             gradient = gradient.astype(ctx.logits_dtype)
@@ -251,5 +251,6 @@ class SCLoss(nn.Layer):
         if self.classes is not None and max(self.classes) >= num_classes:
             raise ValueError(f"SCLoss classes {self.classes} include ids >= num_classes="
                              f"{num_classes} of logits {list(logits.shape)}")
+        with_gradient = paddle.is_grad_enabled() and not logits.stop_gradient
         return _SCLossFunction.apply(logits, _as_numpy(label), self.ignore_index,
-                                     self.max_components, self.classes)
+                                     self.max_components, self.classes, with_gradient)

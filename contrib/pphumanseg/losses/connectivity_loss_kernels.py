@@ -3,11 +3,12 @@ and the gradient with respect to the logits.
 
 Each walks an image row by row over whole class planes, so the inner loops vectorise.
 """
-import numba
 import numpy as np
 
+from pphumanseg.compiled import kernel
 
-@numba.njit(nogil=True, cache=True)
+
+@kernel
 def _code_row(label, ignore_index, num_classes, pred, codes):
     """Label codes of one row (C where ignored or invalid); ignored pixels get pred C too.
 
@@ -27,7 +28,7 @@ def _code_row(label, ignore_index, num_classes, pred, codes):
     return invalid
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def argmax_and_codes(logits, label, ignore_index, shifted, pred, codes):
     """Class argmax, label codes and max-shifted logits of one image.
 
@@ -59,18 +60,19 @@ def argmax_and_codes(logits, label, ignore_index, shifted, pred, codes):
     return invalid
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def normalize(exponentials):
     """Divides (C, H, W) exponentials by their per-pixel sum, in place (the softmax's last step)."""
     num_classes, height, width = exponentials.shape
     total = np.empty(width, dtype=exponentials.dtype)
+    one = np.ones(1, dtype=exponentials.dtype)[0]  # keeps float32 arithmetic in float32
     for y in range(height):
         total[:] = exponentials[0, y]
         for class_id in range(1, num_classes):
             for x in range(width):
                 total[x] += exponentials[class_id, y, x]
         for x in range(width):
-            total[x] = 1 / total[x]
+            total[x] = one / total[x]
         for class_id in range(num_classes):
             for x in range(width):
                 exponentials[class_id, y, x] *= total[x]
@@ -78,7 +80,7 @@ def normalize(exponentials):
 
 # Two classes need one exponential per pixel instead of two: with e = exp(-|z1 - z0|), the
 # larger class has probability 1 / (1 + e) and the other e / (1 + e).
-@numba.njit(nogil=True, cache=True)
+@kernel
 def two_class_argmax_and_codes(logits, label, ignore_index, exponent, pred, codes):
     """``argmax_and_codes`` for (2, H, W) logits, writing -|z1 - z0| into the (H, W) ``exponent``."""
     height, width = label.shape
@@ -92,21 +94,22 @@ def two_class_argmax_and_codes(logits, label, ignore_index, exponent, pred, code
     return invalid
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def two_class_softmax(logits, probabilities):
     """Softmax of (2, H, W) logits into ``probabilities``, whose plane 1 holds exp(-|z1 - z0|)."""
     height, width = logits.shape[1:]
+    one = np.ones(1, dtype=probabilities.dtype)[0]  # keeps float32 arithmetic in float32
     for y in range(height):
         for x in range(width):
-            larger = 1 / (1 + probabilities[1, y, x])
-            smaller = probabilities[1, y, x] * larger
-            if logits[1, y, x] > logits[0, y, x]:
-                probabilities[0, y, x], probabilities[1, y, x] = smaller, larger
-            else:
-                probabilities[0, y, x], probabilities[1, y, x] = larger, smaller
+            exponential = probabilities[1, y, x]
+            larger = one / (one + exponential)
+            smaller = exponential * larger
+            class1_larger = logits[1, y, x] > logits[0, y, x]
+            probabilities[0, y, x] = smaller if class1_larger else larger
+            probabilities[1, y, x] = larger if class1_larger else smaller
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def logits_gradient(pred, codes, cells, probabilities, table, missed_gradient, out):
     """d loss / d logits of one image, through the softmax Jacobian.
 

@@ -4,15 +4,16 @@ Both are plain loops that numpy cannot express without many passes over the imag
 accumulation of every component pair's intersection and of every component's area in one pass
 over the pixels, and the scoring of a class's small pair table.
 """
-import numba
 import numpy as np
+
+from pphumanseg.compiled import kernel
 
 # Neighbouring pixels usually add into the same table cell; the additions are spread over this
 # many copies of the tables (summed afterwards) so they do not wait on one another.
 LANES = 4
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, table_offsets, columns,
                            area_offsets, cells, tables, label_areas):
     """Finds each pixel's component-pair cell and adds the pixel into it and its label component.
@@ -59,7 +60,7 @@ def accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, table_offs
             label_areas[lane, label_cells[x]] += 1
 
 
-@numba.njit(nogil=True, cache=True)
+@kernel
 def score_pair_table(table, label_area, dropped):
     """SC of one class from its pair table, and d SC / d weight per cell.
 
