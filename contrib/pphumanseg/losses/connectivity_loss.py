@@ -35,9 +35,12 @@ Deliberate differences from paddleseg 2.8's ``SemanticConnectivityLoss`` (the re
   entirely; here there is no cap by default, and with ``max_components`` the largest components are
   matched while the others count as lone (so fragmenting never lowers the loss).
 """
+import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 import paddle
 from paddle import nn
@@ -65,17 +68,54 @@ def _to_tensor(array, place):
 
 
 def _map_over_images(function, image_count):
-    """``[function(i) for i in range(image_count)]`` on a small thread pool.
+    """``[function(i) for i in range(image_count)]``, with the calling thread and a few helper
+    threads taking images from a shared counter.
 
-    OpenCV and numpy's element-wise passes release the GIL, so images overlap on several cores.
+    OpenCV, numpy's element-wise passes and the numba kernels release the GIL, so images overlap
+    on several cores. The caller does not hand its work off: on a virtual machine an idle core
+    can take milliseconds to wake, and a helper that starts late only finds fewer images left
+    (never worse than one thread, as a plain thread pool can be).
     """
-    global _IMAGE_POOL
     if _IMAGE_WORKERS == 1 or image_count == 1:
         return [function(image) for image in range(image_count)]
+    results = [None] * image_count
+    errors = []
+    next_image = itertools.count()  # next() on it is atomic under the GIL
+    pending = threading.Semaphore(0)  # released once per finished image
+
+    def take_images():
+        for image in iter(next_image.__next__, None):
+            if image >= image_count:
+                return
+            try:
+                results[image] = function(image)
+            except BaseException as error:  # re-raised by the caller
+                errors.append(error)
+            pending.release()
+
+    for _ in range(_IMAGE_WORKERS - 1):  # a helper that starts late finds no images and returns
+        _helper_pool().submit(take_images)
+    # OpenCV's own worker threads would only compete with the image threads (they busy-wait
+    # between calls), so OpenCV runs single-threaded meanwhile.
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        take_images()
+        for _ in range(image_count):
+            pending.acquire()
+    finally:
+        cv2.setNumThreads(opencv_threads)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _helper_pool():
+    global _IMAGE_POOL
     if _IMAGE_POOL is None:
-        _IMAGE_POOL = ThreadPoolExecutor(max_workers=_IMAGE_WORKERS,
+        _IMAGE_POOL = ThreadPoolExecutor(max_workers=_IMAGE_WORKERS - 1,
                                          thread_name_prefix="pphumanseg-scloss")
-    return list(_IMAGE_POOL.map(function, range(image_count)))
+    return _IMAGE_POOL
 
 
 _IMAGE_WORKERS = min(4, os.cpu_count() or 1)
