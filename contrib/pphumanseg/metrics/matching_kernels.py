@@ -43,13 +43,13 @@ def accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, table_offs
         cells[y] = 0
         label_cells[:] = 0
         for class_id in range(num_classes):
-            offset, width_c = table_offsets[class_id], columns[class_id]
+            offset, table_columns = table_offsets[class_id], columns[class_id]
             if offset < 0:
                 continue
             area_offset = area_offsets[class_id]
             for x in range(width):
                 if pred[y, x] == class_id:
-                    cells[y, x] = (offset + label_ids[class_id, y, x] * width_c
+                    cells[y, x] = (offset + label_ids[class_id, y, x] * table_columns
                                    + pred_ids[class_id, y, x])
                     weight[x] = 1.0 if weights is None else weights[class_id, y, x]
                 if label[y, x] == class_id:
