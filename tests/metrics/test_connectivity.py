@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pphumanseg.metrics.component_matching import ImageMatching
+from pphumanseg.metrics.component_matching import ImageMatching, component_id_type
 from pphumanseg.metrics.connectivity import SCMetric, semantic_connectivity
 
 
@@ -99,3 +99,15 @@ def test_metric_rejects_out_of_range_labels():
     label = paint((4, 4), (0, 1, 0, 1), value=7)
     with pytest.raises(ValueError, match=r"label values \[7\]"):
         SCMetric(2).update(np.zeros((4, 4), np.int64), label)
+
+
+def test_more_components_than_uint16_ids_hold():
+    # 512x512 can hold 65,536 separate components (one pixel every 2x2), so ids must be int32.
+    assert component_id_type((512, 512)) == np.int32
+    assert component_id_type((224, 398)) == np.uint16
+    label = np.ones((512, 512), np.int64)
+    pred = np.zeros((512, 512), np.int64)
+    pred[::2, ::2] = 1  # 65,536 one-pixel components inside the one label component
+    scores = semantic_connectivity(pred, label, num_classes=2)
+    assert np.isnan(scores[0])
+    assert scores[1] == pytest.approx(1 / (512 * 512))

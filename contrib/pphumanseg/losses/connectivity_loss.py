@@ -130,7 +130,7 @@ def _softmax_argmax_and_codes(logits, label, ignore_index, probabilities, pred, 
         invalid = kernels.two_class_argmax_and_codes(logits, label, ignore_index, exponent, pred,
                                                      codes)
         np.exp(exponent, out=exponent)
-        kernels.two_class_softmax(logits, probabilities)
+        kernels.two_class_softmax(pred, codes, probabilities)
     else:
         invalid = kernels.argmax_and_codes(logits, label, ignore_index, probabilities, pred, codes)
         np.exp(probabilities, out=probabilities)

@@ -9,23 +9,28 @@ from pphumanseg.compiled import kernel
 
 
 @kernel
-def _code_row(label, ignore_index, num_classes, pred, codes):
-    """Label codes of one row (C where ignored or invalid); ignored pixels get pred C too.
-
-    Returns the number of label values that are neither a class nor ``ignore_index``.
-    """
+def _code_row(label, ignore_index, num_classes, codes):
+    """Label codes of one row, C where ignored (or invalid); returns the number of label values
+    that are neither a class nor ``ignore_index``."""
     invalid = 0
     for x in range(label.shape[0]):
         value = label[x]
         if value == ignore_index:
             codes[x] = num_classes
-            pred[x] = num_classes
         elif 0 <= value < num_classes:
             codes[x] = value
         else:
             codes[x] = num_classes
             invalid += 1
     return invalid
+
+
+@kernel
+def _mark_ignored_row(codes, num_classes, pred):
+    """Sets pred to C where the label code is C (ignored)."""
+    for x in range(codes.shape[0]):
+        if codes[x] == num_classes:
+            pred[x] = num_classes
 
 
 @kernel
@@ -56,7 +61,8 @@ def argmax_and_codes(logits, label, ignore_index, shifted, pred, codes):
         for class_id in range(num_classes):
             for x in range(width):
                 shifted[class_id, y, x] = logits[class_id, y, x] - best[x]
-        invalid += _code_row(label[y], ignore_index, num_classes, pred[y], codes[y])
+        invalid += _code_row(label[y], ignore_index, num_classes, codes[y])
+        _mark_ignored_row(codes[y], num_classes, pred[y])
     return invalid
 
 
@@ -82,7 +88,8 @@ def normalize(exponentials):
 # larger class has probability 1 / (1 + e) and the other e / (1 + e).
 @kernel
 def two_class_argmax_and_codes(logits, label, ignore_index, exponent, pred, codes):
-    """``argmax_and_codes`` for (2, H, W) logits, writing -|z1 - z0| into the (H, W) ``exponent``."""
+    """``argmax_and_codes`` for (2, H, W) logits, writing -|z1 - z0| into the (H, W) ``exponent``;
+    ``two_class_softmax`` then marks the ignored pixels in ``pred``."""
     height, width = label.shape
     invalid = 0
     for y in range(height):
@@ -90,23 +97,25 @@ def two_class_argmax_and_codes(logits, label, ignore_index, exponent, pred, code
             difference = logits[1, y, x] - logits[0, y, x]
             pred[y, x] = difference > 0
             exponent[y, x] = -abs(difference)
-        invalid += _code_row(label[y], ignore_index, 2, pred[y], codes[y])
+        invalid += _code_row(label[y], ignore_index, 2, codes[y])
     return invalid
 
 
 @kernel
-def two_class_softmax(logits, probabilities):
-    """Softmax of (2, H, W) logits into ``probabilities``, whose plane 1 holds exp(-|z1 - z0|)."""
-    height, width = logits.shape[1:]
+def two_class_softmax(pred, codes, probabilities):
+    """Softmax from the argmax ``pred`` and plane 1 of ``probabilities``, which holds
+    exp(-|z1 - z0|) on entry; then sets ``pred`` to 2 where ``codes`` is 2 (ignored)."""
+    height, width = pred.shape
     one = np.ones(1, dtype=probabilities.dtype)[0]  # keeps float32 arithmetic in float32
     for y in range(height):
         for x in range(width):
             exponential = probabilities[1, y, x]
             larger = one / (one + exponential)
             smaller = exponential * larger
-            class1_larger = logits[1, y, x] > logits[0, y, x]
+            class1_larger = pred[y, x] == 1
             probabilities[0, y, x] = smaller if class1_larger else larger
             probabilities[1, y, x] = larger if class1_larger else smaller
+        _mark_ignored_row(codes[y], 2, pred[y])
 
 
 @kernel

@@ -11,14 +11,19 @@ import numpy as np
 from pphumanseg.metrics.matching_kernels import LANES, accumulate_pair_tables, score_pair_table
 
 
-def find_components(mask, out=None):
-    """Labels the 8-connected components of an (H, W) bool mask with OpenCV.
+def component_id_type(shape):
+    """The smallest id type OpenCV can label an (H, W) mask with: in 8-connectivity no two
+    components touch, so there are at most ceil(H/2) * ceil(W/2) of them."""
+    most = -(-shape[0] // 2) * -(-shape[1] // 2)
+    return np.uint16 if most <= np.iinfo(np.uint16).max else np.int32
 
-    Returns the number of components (the background is not one); ``out`` (H, W) int32, if given,
-    receives the ids (0 outside the mask, 1..count inside), else they are discarded.
-    """
+
+def find_components(mask, out):
+    """Labels the 8-connected components of an (H, W) bool mask with OpenCV into ``out``
+    ((H, W) uint16 or int32: 0 outside the mask, 1..count inside); returns the count."""
     as_bytes = np.ascontiguousarray(mask).view(np.uint8)
-    count, _ = cv2.connectedComponents(as_bytes, labels=out, connectivity=8, ltype=cv2.CV_32S)
+    ltype = cv2.CV_16U if out.dtype == np.uint16 else cv2.CV_32S
+    count, _ = cv2.connectedComponents(as_bytes, labels=out, connectivity=8, ltype=ltype)
     return count - 1
 
 
@@ -29,7 +34,7 @@ def _cap(ids, count, max_components):
         return 0
     pixel_counts = np.bincount(ids.ravel(), minlength=count + 1)[1:]
     kept = np.argsort(-pixel_counts, kind="stable")[:max_components]
-    renumber = np.zeros(count + 1, dtype=np.int32)
+    renumber = np.zeros(count + 1, dtype=ids.dtype)
     renumber[kept + 1] = np.arange(1, max_components + 1)
     np.take(renumber, ids, out=ids)
     return count - max_components
@@ -53,12 +58,13 @@ class ImageMatching:
         scores: {class: SC_c} for the classes present in the label; 0 where nothing is predicted.
         gradients: {class: (N + 1, M + 1) d SC_c / d weight per pair cell} (``score_pair_table``)
             for the classes that have predicted components.
-        cells: (H, W) int32 (int64 for huge tables) pair cell of each pixel in ``flat_table``'s index space (0 for none).
+        cells: (H, W) int32 (int64 for huge tables) pair cell of each pixel in ``flat_table``'s
+            index space (0 for none).
     """
 
     def __init__(self, pred, label, num_classes, class_ids, weights=None, max_components=None):
         self.num_classes = num_classes
-        pred_ids = np.empty((num_classes,) + pred.shape, dtype=np.int32)
+        pred_ids = np.empty((num_classes,) + pred.shape, dtype=component_id_type(pred.shape))
         label_ids = np.empty_like(pred_ids)
         self.label_counts, self.pred_counts, dropped = {}, {}, {}
         for class_id in class_ids:

@@ -23,7 +23,8 @@ def accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, table_offs
 
     Args:
         pred, label: (H, W) class codes; ``C`` (the number of classes) marks ignored pixels.
-        pred_ids, label_ids: (C, H, W) int32 component ids of each class's mask (0 outside it);
+        pred_ids, label_ids: (C, H, W) uint16 or int32 component ids of each class's mask (0
+            outside it);
             only the planes of classes with ``table_offsets[c] >= 0`` are read.
         weights: (C, H, W) float pixel weights (class probabilities), or None to count pixels.
         table_offsets: (C,) start (>= 1) of class c's (N_c + 1) x (M_c + 1) pair table; -1 for
