@@ -12,9 +12,10 @@ intersections and predicted areas are sums of the softmax probability P_c, which
 averaged over the classes present in each image's label, then over the batch. Components are found
 on the CPU from the argmax only (``pphumanseg.metrics.component_matching``); all pair
 intersections, predicted areas and label areas of an image come from one compiled pass over its
-pixels, and the analytic gradient (per pair cell, then through the softmax Jacobian, in
-``connectivity_loss_kernels``) is applied in a ``paddle.autograd.PyLayer``. Images are spread
-over a few threads (OpenCV, numpy's element-wise passes and the numba kernels release the GIL).
+pixels (numba), and the analytic gradient (per pair cell, then through the softmax Jacobian, in
+``connectivity_loss_kernels``) is computed in the same forward pass, while the image is in the
+CPU's caches, and handed to paddle by a ``paddle.autograd.PyLayer``. Images are spread over a
+few threads (OpenCV, numpy's element-wise passes and the numba kernels release the GIL).
 
 Deliberate differences from paddleseg 2.8's ``SemanticConnectivityLoss`` (the reference):
 
