@@ -58,7 +58,7 @@ class ImageMatching:
         scores: {class: SC_c} for the classes present in the label; 0 where nothing is predicted.
         gradients: {class: (N + 1, M + 1) d SC_c / d weight per pair cell} (``score_pair_table``)
             for the classes that have predicted components.
-        cells: (H, W) int32 (int64 for huge tables) pair cell of each pixel in ``flat_table``'s
+        cells: (H, W) uint32 (uint64 for huge tables) pair cell of each pixel in ``flat_table``'s
             index space (0 for none).
     """
 
@@ -98,7 +98,8 @@ class ImageMatching:
             area_size += rows
         lane_tables = np.zeros((LANES, self.table_size))
         lane_areas = np.zeros((LANES, area_size), dtype=np.int64)
-        cell_type = np.int32 if self.table_size < 2 ** 31 else np.int64
+        # Unsigned: numba then skips the negative-index check on every table access.
+        cell_type = np.uint32 if self.table_size < 2 ** 32 else np.uint64
         self.cells = np.empty(pred.shape, dtype=cell_type)
         accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, self.table_offsets,
                                columns, area_offsets, self.cells, lane_tables, lane_areas)

@@ -31,13 +31,14 @@ def accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, table_offs
             classes that are not matched.
         columns: (C,) M_c + 1.
         area_offsets: (C,) start (>= 1) of class c's N_c + 1 label-component areas.
-        cells: (H, W) int out: each pixel's pair cell in the tables of its predicted class.
+        cells: (H, W) unsigned int out: each pixel's pair cell in the tables of its predicted
+            class.
         tables: (LANES, table size) float64, zero; receives the weight sum of every cell.
         label_areas: (LANES, area size) int64, zero; receives the pixel count of every g_i.
     """
     num_classes = pred_ids.shape[0]
     height, width = pred.shape
-    label_cells = np.empty(width, dtype=np.int64)
+    label_cells = np.empty(width, dtype=cells.dtype)  # area size <= table size
     weight = np.zeros(width, dtype=tables.dtype)
     for y in range(height):
         # One vectorised pass per class plane finds the cells; then one scalar pass adds.
