@@ -111,3 +111,18 @@ def test_more_components_than_uint16_ids_hold():
     scores = semantic_connectivity(pred, label, num_classes=2)
     assert np.isnan(scores[0])
     assert scores[1] == pytest.approx(1 / (512 * 512))
+
+
+@pytest.mark.parametrize("shape, id_type", [((868, 302), np.uint16), ((510, 514), np.int32)])
+def test_component_count_at_the_uint16_limit(shape, id_type):
+    # 65,534 and 65,535 one-pixel components: OpenCV's uint16 labels count the background too,
+    # so 65,535 components (65,536 labels) need int32 ids or the count wraps.
+    assert component_id_type(shape) == id_type
+    label = np.ones(shape, np.int64)
+    pred = np.zeros(shape, np.int64)
+    pred[::2, ::2] = 1
+    components = np.count_nonzero(pred)
+    matching = ImageMatching(pred.astype(np.uint8), label.astype(np.uint8), num_classes=2,
+                             class_ids=[1])
+    assert matching.pred_counts[1] == components
+    assert semantic_connectivity(pred, label, num_classes=2)[1] == pytest.approx(1 / pred.size)

@@ -13,9 +13,11 @@ from pphumanseg.metrics.matching_kernels import LANES, accumulate_pair_tables, s
 
 def component_id_type(shape):
     """The smallest id type OpenCV can label an (H, W) mask with: in 8-connectivity no two
-    components touch, so there are at most ceil(H/2) * ceil(W/2) of them."""
+    components touch, so there are at most ceil(H/2) * ceil(W/2) of them. OpenCV returns the
+    label count (components + 1, the background is label 0) in the id type too, so uint16 holds
+    at most 65,534 components (with 65,535 it returns a wrapped count)."""
     most = -(-shape[0] // 2) * -(-shape[1] // 2)
-    return np.uint16 if most <= np.iinfo(np.uint16).max else np.int32
+    return np.uint16 if most + 1 <= np.iinfo(np.uint16).max else np.int32
 
 
 def find_components(mask, out):
