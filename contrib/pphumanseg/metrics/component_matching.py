@@ -82,8 +82,8 @@ class ImageMatching:
         self.scores = {class_id: 0.0 for class_id in self.label_counts}
         self.gradients = {}
         for class_id in matched:
-            score, _, gradient = score_pair_table(tables[class_id], label_areas[class_id],
-                                                  dropped[class_id])
+            score, gradient = score_pair_table(tables[class_id], label_areas[class_id],
+                                               dropped[class_id])
             self.scores[class_id] = score
             self.gradients[class_id] = gradient
 

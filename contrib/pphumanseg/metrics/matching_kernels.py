@@ -73,9 +73,10 @@ def score_pair_table(table, label_area, dropped):
         dropped: predicted components left out of the table (a cap); they count as lone.
 
     Returns:
-        (score, denominator N + L, gradient (N + 1, M + 1)): the gradient of a pixel of p_j lying
-        in g_k is ``gradient[k, j]`` (k = 0 outside every g_i): 1/U_kj for its own pair, and
-        -I_ij/U_ij^2 for every other g_i matched with p_j (the pixel enlarges p_j only).
+        (score, gradient (N + 1, M + 1)): the gradient of a pixel of p_j lying in g_k is
+        ``gradient[k, j]`` (k = 0 outside every g_i): 1/U_kj for its own pair, and -I_ij/U_ij^2
+        for every other g_i matched with p_j (the pixel enlarges p_j only), each divided by
+        m_i (g_i's matches) and by the denominator N + L.
     """
     rows, cols = table.shape
     pred_area = np.zeros(cols)
@@ -112,4 +113,4 @@ def score_pair_table(table, label_area, dropped):
     for i in range(rows):
         for j in range(1, cols):
             gradient[i, j] = (gradient[i, j] - outside_total[j]) / denominator
-    return connectivity / denominator, denominator, gradient
+    return connectivity / denominator, gradient
