@@ -1,6 +1,7 @@
 """SCLoss: exact values on hand-built cases, agreement with paddleseg's SemanticConnectivityLoss
 where that is correct, gradients (finite differences, training), config use and bad input."""
 import importlib
+import threading
 
 import cv2
 import numpy as np
@@ -289,3 +290,35 @@ def test_rejects_float_labels_and_bad_arguments():
         SCLoss(max_components=0)
     with pytest.raises(ValueError, match="classes"):
         SCLoss(classes=[1, 1])
+
+
+def test_image_threads_return_results_in_order_and_reraise_a_helper_thread_error(monkeypatch):
+    connectivity_loss = importlib.import_module("pphumanseg.losses.connectivity_loss")
+    monkeypatch.setattr(connectivity_loss, "_IMAGE_WORKERS", 2)
+    monkeypatch.setattr(connectivity_loss, "_IMAGE_POOL", None)
+    opencv_threads = cv2.getNumThreads()
+    both_running = threading.Barrier(2, timeout=10)  # images 0 and 1 run on different threads
+    threads = {}
+
+    def square(image):
+        if image < 2:
+            both_running.wait()
+        threads[image] = threading.current_thread()
+        return image * image
+
+    assert connectivity_loss._map_over_images(square, 5) == [0, 1, 4, 9, 16]
+    assert threads[0] is not threads[1]
+    assert cv2.getNumThreads() == opencv_threads
+
+    both_running.reset()
+
+    def fail_off_the_calling_thread(image):
+        if image < 2:
+            both_running.wait()
+        if threading.current_thread() is not threading.main_thread():
+            raise ValueError(f"image {image} failed in a helper thread")
+        return image
+
+    with pytest.raises(ValueError, match="failed in a helper thread"):
+        connectivity_loss._map_over_images(fail_off_the_calling_thread, 3)
+    assert cv2.getNumThreads() == opencv_threads

@@ -94,13 +94,13 @@ def _map_over_images(function, image_count):
                 errors.append(error)
             pending.release()
 
-    for _ in range(_IMAGE_WORKERS - 1):  # a helper that starts late finds no images and returns
-        _helper_pool().submit(take_images)
     # OpenCV's own worker threads would only compete with the image threads (they busy-wait
-    # between calls), so OpenCV runs single-threaded meanwhile.
+    # between calls), so OpenCV runs single-threaded meanwhile (set before any helper starts).
     opencv_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
+        for _ in range(_IMAGE_WORKERS - 1):  # a helper that starts late finds no images
+            _helper_pool().submit(take_images)
         take_images()
         for _ in range(image_count):
             pending.acquire()
