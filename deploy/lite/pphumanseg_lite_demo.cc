@@ -5,8 +5,9 @@
 // WIDTH x HEIGHT is the network input (398 224 for the 398x224 configs, 256 144 for 256x144): the
 // Resize of the model's deploy.yaml. Pre-processing is the one `pphumanseg export` writes into
 // deploy.yaml: BGR -> RGB, resize, (x / 255 - 0.5) / 0.5. The mask is the person probability
-// (softmax exports, float [1, 2, h, w]) or the person class (argmax exports, int32 [1, h, w]),
-// scaled to 0..255 and resized bilinearly to the input image's size.
+// (softmax exports, float [1, 2, h, w]; foreground exports, float [1, 1, h, w]) or the person
+// class (argmax exports, int32 [1, h, w]), scaled to 0..255 and resized bilinearly to the input
+// image's size.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -61,8 +62,10 @@ cv::Mat PersonProbability(const paddle::lite_api::Tensor& output) {
       probability.at<float>(i / width, i % width) = label == kPersonClass ? 1.0f : 0.0f;
     }
   } else {
-    // softmax export: probabilities [1, C, h, w]; the person plane is channel 1
-    const float* data = output.data<float>() + kPersonClass * height * width;
+    // softmax export: probabilities [1, C, h, w], the person plane is channel 1; foreground
+    // export: the person probability alone [1, 1, h, w] (never class ids: those are integers)
+    const bool one_channel = shape.size() == 4 && shape[1] == 1;
+    const float* data = output.data<float>() + (one_channel ? 0 : kPersonClass) * height * width;
     std::copy(data, data + height * width, probability.ptr<float>());
   }
   return probability;
