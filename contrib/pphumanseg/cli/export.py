@@ -6,9 +6,11 @@ def add_arguments(parser):
     add_config_arguments(parser)
     parser.add_argument("--model_path", required=True, help="model.pdparams to export")
     parser.add_argument("--save_dir", default="output/inference_model")
-    parser.add_argument("--output_op", choices=("argmax", "softmax", "foreground", "none"), default="softmax",
+    parser.add_argument("--output_op", choices=("argmax", "softmax", "foreground", "none"),
+                        default="softmax",
                         help="argmax: int32 [N,H,W]; softmax: float32 [N,C,H,W]; foreground (two "
-                             "classes, fastest): float32 [N,1,H,W] probability of class 1; none: logits")
+                             "classes, fastest): float32 [N,1,H,W] probability of class 1; "
+                             "none: logits")
     parser.add_argument("--input_shape", type=int, nargs=4, metavar=("N", "C", "H", "W"),
                         help="fixed input shape, e.g. 1 3 224 398 (default: any N, H, W)")
     parser.add_argument("--formats", default="paddle", help="comma-separated: paddle,onnx,lite")

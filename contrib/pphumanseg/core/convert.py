@@ -54,7 +54,8 @@ def convert(save_dir, formats, onnx_source=None):
         raise ConversionError(f"{model_file}: not found{hint}")
     if not os.path.isfile(params_file):
         raise ConversionError(f"{params_file}: not found")
-    converters = {"paddle": lambda: [model_file, params_file], "onnx": lambda: [to_onnx(save_dir, onnx_source)],
+    converters = {"paddle": lambda: [model_file, params_file],
+                  "onnx": lambda: [to_onnx(save_dir, onnx_source)],
                   "lite": lambda: [to_lite(save_dir, target) for target in LITE_TARGETS]}
     unknown = [fmt for fmt in formats if fmt not in converters]
     if unknown:
@@ -78,7 +79,8 @@ def to_onnx(save_dir, source_dir=None):
                        save_file=partial, opset_version=ONNX_OPSET, auto_upgrade_opset=True,
                        enable_onnx_checker=True, enable_optimize=True, optimize_tool=None)
     if not os.path.isfile(partial):
-        raise ConversionError(f"{source_dir}: paddle2onnx could not convert {MODEL_FILE} (see its log above)")
+        raise ConversionError(f"{source_dir}: paddle2onnx could not convert {MODEL_FILE} "
+                              f"(see its log above)")
     os.replace(partial, target)
     return target
 

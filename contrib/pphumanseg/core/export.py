@@ -196,8 +196,8 @@ def main(argv=None):
     parser.add_argument("--opts", nargs="+")
     args = parser.parse_args(argv)
     try:
-        _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op, args.input_shape,
-                  args.onnx_dir)
+        _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op,
+                  args.input_shape, args.onnx_dir)
     except UsageError as error:
         print(error, file=sys.stderr)
         return 2

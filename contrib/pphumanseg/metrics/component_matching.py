@@ -88,7 +88,8 @@ class ImageMatching:
             self.gradients[class_id] = gradient
 
     def _accumulate(self, matched, pred, label, pred_ids, label_ids, weights):
-        """{class: (N + 1, M + 1) pair table}, {class: (N + 1,) label areas} of the matched classes."""
+        """{class: (N + 1, M + 1) pair table}, {class: (N + 1,) label areas} of the matched
+        classes."""
         self.table_offsets = np.full(self.num_classes, -1, dtype=np.int64)
         columns = np.zeros(self.num_classes, dtype=np.int64)
         area_offsets = np.zeros(self.num_classes, dtype=np.int64)
