@@ -164,7 +164,7 @@ class _ImageLoss:
                 probabilities[class_id].sum(where=labelled, dtype=np.float64))
             self.terms[class_id] = 1.0 + missed / valid_count
             self.missed_gradient[class_id] = -1.0 / valid_count
-        self.value = float(np.mean(list(self.terms.values()))) if self.terms else 0.0
+        self.value = sum(self.terms.values()) / len(self.terms) if self.terms else 0.0
 
     def logits_gradient(self, scale, out):
         """Writes ``scale`` * d value / d logits into the (C, H, W) array ``out``."""

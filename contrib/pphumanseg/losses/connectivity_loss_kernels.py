@@ -13,15 +13,11 @@ def _code_row(label, ignore_index, num_classes, codes):
     """Label codes of one row, C where ignored (or invalid); returns the number of label values
     that are neither a class nor ``ignore_index``."""
     invalid = 0
-    for x in range(label.shape[0]):
+    for x in range(label.shape[0]):  # selects, not branches, so that the loop vectorises
         value = label[x]
-        if value == ignore_index:
-            codes[x] = num_classes
-        elif 0 <= value < num_classes:
-            codes[x] = value
-        else:
-            codes[x] = num_classes
-            invalid += 1
+        is_class = (value >= 0) & (value < num_classes) & (value != ignore_index)
+        codes[x] = value if is_class else num_classes
+        invalid += 0 if is_class or value == ignore_index else 1
     return invalid
 
 
