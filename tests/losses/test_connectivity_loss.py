@@ -146,6 +146,8 @@ def test_matches_paddleseg_where_the_reference_is_correct(seed):
 @pytest.mark.parametrize("num_classes, options, never_predicted", [
     (3, {}, None),
     (2, {}, None),  # the two-class softmax
+    (2, {}, 1),  # ... with class 1 labelled but never predicted
+    (2, {}, 0),  # ... with class 0 (background) labelled but never predicted
     (3, {}, 2),  # class 2 is labelled but never predicted: the missed-fraction term
     (3, {"classes": [1, 2]}, None),
     (3, {"max_components": 1}, None),
@@ -157,8 +159,9 @@ def test_gradient_matches_finite_differences(num_classes, options, never_predict
     label[:, 0, :3] = 255
     one_hot = np.eye(num_classes)[np.minimum(label, num_classes - 1)].transpose(0, 3, 1, 2)
     logits = rng.normal(0, 1.0, (2, num_classes, 7, 9)) + 1.5 * one_hot
-    if never_predicted is not None:
-        logits[:, never_predicted] -= 10
+    if never_predicted is not None:  # below every other class by 0.5 to 1.5: never the argmax
+        others = np.delete(logits, never_predicted, axis=1).max(axis=1)
+        logits[:, never_predicted] = others - rng.uniform(0.5, 1.5, others.shape)
     top2 = np.sort(logits, axis=1)[:, -2:]
     assert (top2[:, 1] - top2[:, 0]).min() > 1e-4  # no argmax flips under the perturbation
     loss = SCLoss(**options)

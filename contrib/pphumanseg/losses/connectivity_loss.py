@@ -52,6 +52,7 @@ from pphumanseg._registry import register
 from pphumanseg.losses import connectivity_loss_kernels as kernels
 from pphumanseg.metrics.component_matching import ImageMatching
 from pphumanseg.metrics.connectivity import class_codes
+from pphumanseg.scratch import scratch
 
 
 def _as_numpy(tensor):
@@ -190,23 +191,23 @@ class _SCLossComputation:
         logits: (N, C, H, W) float32 or float64.
         label: (N, H, W) integer.
         ignore_index, max_components, classes: as ``SCLoss``.
-        with_gradient: also compute ``gradient``, d value / d logits.
+        gradient: optional (N, C, H, W) array that receives d value / d logits.
     """
 
-    def __init__(self, logits, label, ignore_index, max_components, classes, with_gradient):
+    def __init__(self, logits, label, ignore_index, max_components, classes, gradient=None):
         self.batch, self.num_classes = logits.shape[:2]
         self.ignore_index, self.max_components = ignore_index, max_components
         self.class_ids = range(self.num_classes) if classes is None else classes
-        self.gradient = np.empty_like(logits) if with_gradient else None
+        self.gradient = gradient
         values = _map_over_images(lambda image: self._image(logits[image], label[image], image),
                                   self.batch)
         self.value = float(np.mean(values))
 
     def _image(self, logits, label, image):
         code_type = np.uint8 if self.num_classes < 255 else np.int32
-        pred = np.empty(label.shape, dtype=code_type)
-        codes = np.empty_like(pred)
-        probabilities = np.empty_like(logits)
+        pred = scratch("pred", label.shape, code_type)
+        codes = scratch("codes", label.shape, code_type)
+        probabilities = scratch("probabilities", logits.shape, logits.dtype)
         if _softmax_argmax_and_codes(logits, label, self.ignore_index, probabilities, pred, codes):
             class_codes(label, self.num_classes, self.ignore_index)  # raises, naming the values
         matching = ImageMatching(pred, codes, self.num_classes, self.class_ids, probabilities,
@@ -224,8 +225,9 @@ class _SCLossFunction(PyLayer):
         ctx.logits_dtype = logits.dtype
         if logits.dtype not in (paddle.float32, paddle.float64):
             logits = logits.astype(paddle.float32)
-        computation = _SCLossComputation(_as_numpy(logits), label, ignore_index, max_components,
-                                         classes, with_gradient)
+        logits_array = _as_numpy(logits)
+        computation = _SCLossComputation(logits_array, label, ignore_index, max_components, classes,
+                                         np.empty_like(logits_array) if with_gradient else None)
         ctx.gradient = computation.gradient
         ctx.logits_place = logits.place
         return paddle.full([], computation.value, dtype=logits.dtype)

@@ -8,6 +8,7 @@ classes come from one compiled pass over the pixels (``matching_kernels``).
 import cv2
 import numpy as np
 
+from pphumanseg.scratch import scratch
 from pphumanseg.metrics.matching_kernels import LANES, accumulate_pair_tables, score_pair_table
 
 
@@ -61,13 +62,15 @@ class ImageMatching:
         gradients: {class: (N + 1, M + 1) d SC_c / d weight per pair cell} (``score_pair_table``)
             for the classes that have predicted components.
         cells: (H, W) uint32 (uint64 for huge tables) pair cell of each pixel in ``flat_table``'s
-            index space (0 for none).
+            index space (0 for none); a ``pphumanseg.scratch`` array, valid until the thread
+            builds its next ``ImageMatching``.
     """
 
     def __init__(self, pred, label, num_classes, class_ids, weights=None, max_components=None):
         self.num_classes = num_classes
-        pred_ids = np.empty((num_classes,) + pred.shape, dtype=component_id_type(pred.shape))
-        label_ids = np.empty_like(pred_ids)
+        ids_shape, id_type = (num_classes,) + pred.shape, component_id_type(pred.shape)
+        pred_ids = scratch("pred_ids", ids_shape, id_type)
+        label_ids = scratch("label_ids", ids_shape, id_type)
         self.label_counts, self.pred_counts, dropped = {}, {}, {}
         for class_id in class_ids:
             label_count = find_components(label == class_id, label_ids[class_id])
@@ -103,7 +106,7 @@ class ImageMatching:
         lane_areas = np.zeros((LANES, area_size), dtype=np.int64)
         # Unsigned: numba then skips the negative-index check on every table access.
         cell_type = np.uint32 if self.table_size < 2 ** 32 else np.uint64
-        self.cells = np.empty(pred.shape, dtype=cell_type)
+        self.cells = scratch("cells", pred.shape, cell_type)
         accumulate_pair_tables(pred, label, pred_ids, label_ids, weights, self.table_offsets,
                                columns, area_offsets, self.cells, lane_tables, lane_areas)
         all_tables, all_areas = lane_tables.sum(axis=0), lane_areas.sum(axis=0)
