@@ -12,10 +12,16 @@ import numpy as np
 _ARRAYS = threading.local()
 
 
+# Larger arrays are allocated each time rather than kept alive by every thread.
+MAX_KEPT_BYTES = 32 << 20
+
+
 def scratch(name, shape, dtype):
     """An uninitialised array of ``shape`` and ``dtype``, reused per thread and ``name``."""
     arrays = _ARRAYS.__dict__.setdefault("by_name", {})
     array = arrays.get(name)
     if array is None or array.shape != tuple(shape) or array.dtype != dtype:
-        array = arrays[name] = np.empty(shape, dtype)
+        array = np.empty(shape, dtype)
+        if array.nbytes <= MAX_KEPT_BYTES:
+            arrays[name] = array
     return array

@@ -8,8 +8,8 @@ classes come from one compiled pass over the pixels (``matching_kernels``).
 import cv2
 import numpy as np
 
-from pphumanseg.scratch import scratch
 from pphumanseg.metrics.matching_kernels import LANES, accumulate_pair_tables, score_pair_table
+from pphumanseg.scratch import scratch
 
 
 def component_id_type(shape):
