@@ -63,8 +63,10 @@ class QuickStart:
             raise SystemExit(f"quickstart: error: '{title}' failed (exit {status}); {log}:\n{tail}")
 
     def run(self):
+        # relu_logits=False: trained from scratch with batch 4, the release classifier's final
+        # ReLU can clamp the person logit to 0 for good (docs/ablation.md); same parameters.
         dataset = ["--opts", f"train_dataset.dataset_root={self.data}",
-                   f"val_dataset.dataset_root={self.data}"]
+                   f"val_dataset.dataset_root={self.data}", "model.relu_logits=False"]
         self.step("generate data", ["synth", "--out", str(self.data), "--videos", "10", "--frames",
                                     "12", "--size", "398x224", "--seed", str(SEED)])
         self.step("train ConnectNet (CE + SC loss)", [
