@@ -175,7 +175,7 @@ class _ImageLoss:
         scale /= len(self.terms)
         dtype = self.probabilities.dtype
         # d term / d P = -d SC / d P for a matched class.
-        table = self.matching.flat_table(self.matching.gradients) * -scale
+        table = self.matching.flat_gradients() * -scale
         kernels.logits_gradient(self.pred, self.codes, self.matching.cells, self.probabilities,
                                 table.astype(dtype), (self.missed_gradient * scale).astype(dtype),
                                 out)

@@ -126,7 +126,7 @@ def logits_gradient(pred, codes, cells, probabilities, table, missed_gradient, o
         pred, codes: (H, W) predicted and label class codes, C where ignored.
         cells: (H, W) each pixel's pair cell (``ImageMatching.cells``).
         probabilities: (C, H, W) softmax.
-        table: d loss / d P per pair cell (``ImageMatching.flat_table``); entry 0 is 0.
+        table: d loss / d P per pair cell (from ``ImageMatching.flat_gradients``); entry 0 is 0.
         missed_gradient: (C,) d loss / d P_c on the labelled pixels of a missed class c, else 0.
         out: (C, H, W) receives the gradient.
     """

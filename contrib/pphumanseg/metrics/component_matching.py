@@ -61,7 +61,7 @@ class ImageMatching:
         scores: {class: SC_c} for the classes present in the label; 0 where nothing is predicted.
         gradients: {class: (N + 1, M + 1) d SC_c / d weight per pair cell} (``score_pair_table``)
             for the classes that have predicted components.
-        cells: (H, W) uint32 (uint64 for huge tables) pair cell of each pixel in ``flat_table``'s
+        cells: (H, W) uint32 (uint64 for huge tables) pair cell of each pixel in ``flat_gradients``'
             index space (0 for none); a ``pphumanseg.scratch`` array, valid until the thread
             builds its next ``ImageMatching``.
     """
@@ -98,7 +98,8 @@ class ImageMatching:
         area_offsets = np.zeros(self.num_classes, dtype=np.int64)
         self.table_size = area_size = 1  # entry 0 of both is the sink of unmatched pixels
         for class_id in matched:
-            rows, columns[class_id] = self.label_counts[class_id] + 1, self.pred_counts[class_id] + 1
+            rows = self.label_counts[class_id] + 1
+            columns[class_id] = self.pred_counts[class_id] + 1
             self.table_offsets[class_id], area_offsets[class_id] = self.table_size, area_size
             self.table_size += rows * columns[class_id]
             area_size += rows
@@ -117,10 +118,10 @@ class ImageMatching:
             label_areas[class_id] = all_areas[area_offsets[class_id]:area_offsets[class_id] + rows]
         return tables, label_areas
 
-    def flat_table(self, values):
-        """{class: (N + 1, M + 1) values per pair cell} laid out in ``cells``' index space."""
+    def flat_gradients(self):
+        """``gradients`` of all classes in one array, laid out in ``cells``' index space."""
         flat = np.zeros(self.table_size)
-        for class_id, table in values.items():
+        for class_id, table in self.gradients.items():
             start = self.table_offsets[class_id]
             flat[start:start + table.size] = table.ravel()
         return flat
