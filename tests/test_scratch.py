@@ -2,8 +2,9 @@
 import threading
 
 import numpy as np
+import paddle
 
-from pphumanseg.scratch import MAX_KEPT_BYTES, scratch
+from pphumanseg.scratch import MAX_KEPT_BYTES, recycled, scratch
 
 
 def test_same_name_shape_and_dtype_reuse_the_array_on_one_thread_only():
@@ -22,3 +23,24 @@ def test_same_name_shape_and_dtype_reuse_the_array_on_one_thread_only():
 def test_large_arrays_are_not_kept():
     shape = (MAX_KEPT_BYTES + 1,)
     assert scratch("test_large", shape, np.uint8) is not scratch("test_large", shape, np.uint8)
+
+
+def test_recycled_array_is_reused_only_once_nothing_else_holds_it():
+    first = recycled("test", (3, 4), np.float32)
+    second = recycled("test", (3, 4), np.float32)
+    assert second is not first  # ``first`` is still referred to here, so it is not handed out
+    address = second.ctypes.data
+    del first, second
+    assert recycled("test", (3, 4), np.float32).ctypes.data == address  # the latest is kept
+    assert recycled("test", (3, 5), np.float32).shape == (3, 5)
+
+
+def test_recycled_array_shared_with_a_paddle_tensor_waits_for_the_tensor():
+    array = recycled("test_tensor", (4,), np.float32)
+    address = array.ctypes.data
+    tensor = paddle.from_dlpack(array)
+    del array
+    replacement = recycled("test_tensor", (4,), np.float32)
+    assert replacement.ctypes.data != address
+    del tensor, replacement
+    assert recycled("test_tensor", (4,), np.float32).ctypes.data != address  # replaced for good

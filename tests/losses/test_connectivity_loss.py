@@ -199,6 +199,23 @@ def test_gradient_scales_with_the_output_gradient_and_no_grad_gives_the_same_val
                                                 label))
 
 
+def test_a_kept_gradient_is_not_overwritten_by_the_next_call():
+    # The gradient array is reused between calls, but never while a tensor still shares it.
+    rng = np.random.default_rng(6)
+    label = paddle.to_tensor(rng.integers(0, 2, (2, 16, 20)))
+    loss = SCLoss()
+    leaves, kept = [], []
+    for _ in range(2):
+        x = paddle.to_tensor(rng.normal(0, 2.0, (2, 2, 16, 20)).astype(np.float32),
+                             stop_gradient=False)
+        loss(x, label).backward()
+        leaves.append(x)
+        kept.append(x.grad.numpy())
+    for x, gradient in zip(leaves, kept):
+        np.testing.assert_array_equal(x.grad.numpy(), gradient)
+    assert not np.array_equal(kept[0], kept[1])
+
+
 class TinySegmenter(paddle.nn.Layer):
     def __init__(self):
         super().__init__()

@@ -52,7 +52,7 @@ from pphumanseg._registry import register
 from pphumanseg.losses import connectivity_loss_kernels as kernels
 from pphumanseg.metrics.component_matching import ImageMatching
 from pphumanseg.metrics.connectivity import class_codes
-from pphumanseg.scratch import scratch
+from pphumanseg.scratch import recycled, scratch
 
 
 def _as_numpy(tensor):
@@ -226,16 +226,22 @@ class _SCLossFunction(PyLayer):
         if logits.dtype not in (paddle.float32, paddle.float64):
             logits = logits.astype(paddle.float32)
         logits_array = _as_numpy(logits)
+        # The gradient array is shared with the tensor backward returns; it is used again once
+        # paddle has freed that tensor (a fresh one would page-fault in every step).
+        gradient = (recycled("sc_loss_gradient", logits_array.shape, logits_array.dtype)
+                    if with_gradient else None)
         computation = _SCLossComputation(logits_array, label, ignore_index, max_components, classes,
-                                         np.empty_like(logits_array) if with_gradient else None)
-        ctx.gradient = computation.gradient
+                                         gradient)
+        ctx.gradient = gradient
         ctx.logits_place = logits.place
         return paddle.full([], computation.value, dtype=logits.dtype)
 
     @staticmethod
     def backward(ctx, output_gradient):
+        gradient, ctx.gradient = ctx.gradient, None  # paddle's tensor is then its only holder
         scale = float(output_gradient)
-        gradient = ctx.gradient if scale == 1.0 else ctx.gradient * ctx.gradient.dtype.type(scale)
+        if scale != 1.0:
+            np.multiply(gradient, gradient.dtype.type(scale), out=gradient)
         gradient = _to_tensor(gradient, ctx.logits_place)
         if gradient.dtype != ctx.logits_dtype:
             gradient = gradient.astype(ctx.logits_dtype)
