@@ -239,7 +239,7 @@ class _SCLossFunction(PyLayer):
     @staticmethod
     def backward(ctx, output_gradient):
         gradient, ctx.gradient = ctx.gradient, None  # paddle's tensor is then its only holder
-        scale = float(output_gradient)
+        scale = output_gradient.item()
         if scale != 1.0:
             np.multiply(gradient, gradient.dtype.type(scale), out=gradient)
         gradient = _to_tensor(gradient, ctx.logits_place)

@@ -18,7 +18,10 @@ def component_id_type(shape):
     label count (components + 1, the background is label 0) in the id type too, so uint16 holds
     at most 65,534 components (with 65,535 it returns a wrapped count)."""
     most = -(-shape[0] // 2) * -(-shape[1] // 2)
-    return np.uint16 if most + 1 <= np.iinfo(np.uint16).max else np.int32
+    return np.uint16 if most + 1 <= _UINT16_MAX else np.int32
+
+
+_UINT16_MAX = int(np.iinfo(np.uint16).max)
 
 
 def find_components(mask, out):
@@ -72,12 +75,13 @@ class ImageMatching:
         pred_ids = scratch("pred_ids", ids_shape, id_type)
         label_ids = scratch("label_ids", ids_shape, id_type)
         self.label_counts, self.pred_counts, dropped = {}, {}, {}
+        mask = scratch("mask", pred.shape, np.bool_)
         for class_id in class_ids:
-            label_count = find_components(label == class_id, label_ids[class_id])
+            label_count = find_components(np.equal(label, class_id, out=mask), label_ids[class_id])
             if label_count == 0:
                 continue
             self.label_counts[class_id] = label_count
-            pred_count = find_components(pred == class_id, pred_ids[class_id])
+            pred_count = find_components(np.equal(pred, class_id, out=mask), pred_ids[class_id])
             dropped[class_id] = _cap(pred_ids[class_id], pred_count, max_components)
             self.pred_counts[class_id] = pred_count - dropped[class_id]
         matched = [c for c in self.label_counts if self.pred_counts[c]]
