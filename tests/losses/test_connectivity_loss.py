@@ -342,3 +342,28 @@ def test_image_threads_return_results_in_order_and_reraise_a_helper_thread_error
     with pytest.raises(ValueError, match="failed in a helper thread"):
         connectivity_loss._map_over_images(fail_off_the_calling_thread, 3)
     assert cv2.getNumThreads() == opencv_threads
+
+
+@pytest.mark.parametrize("size, labelled_in_parallel", [(16, False), (600, True)])
+def test_opencv_is_single_threaded_only_while_it_would_label_in_parallel(monkeypatch, size,
+                                                                         labelled_in_parallel):
+    # 16x16 masks get 16-bit component ids, which OpenCV labels on the calling thread; 600x600
+    # masks need 32-bit ids, which OpenCV labels with its own threads.
+    connectivity_loss = importlib.import_module("pphumanseg.losses.connectivity_loss")
+    seen = []
+    image_loss = connectivity_loss._SCLossComputation._image
+
+    def recording(self, *args):
+        seen.append(cv2.getNumThreads())
+        return image_loss(self, *args)
+
+    monkeypatch.setattr(connectivity_loss._SCLossComputation, "_image", recording)
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        label = paint((size, size), (2, size // 2, 2, size // 2))
+        SCLoss()(paddle.to_tensor(hard_logits(label)), paddle.to_tensor(label[None]))
+        assert seen == [1 if labelled_in_parallel else 2]
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(opencv_threads)

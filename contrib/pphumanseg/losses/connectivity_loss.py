@@ -36,6 +36,7 @@ Deliberate differences from paddleseg 2.8's ``SemanticConnectivityLoss`` (the re
   entirely; here there is no cap by default, and with ``max_components`` the largest components are
   matched while the others count as lone (so fragmenting never lowers the loss).
 """
+import contextlib
 import itertools
 import os
 import threading
@@ -50,7 +51,7 @@ from paddleseg.cvlibs import manager
 
 from pphumanseg._registry import register
 from pphumanseg.losses import connectivity_loss_kernels as kernels
-from pphumanseg.metrics.component_matching import ImageMatching
+from pphumanseg.metrics.component_matching import ImageMatching, component_id_type
 from pphumanseg.metrics.connectivity import class_codes
 from pphumanseg.scratch import recycled, scratch
 
@@ -95,18 +96,11 @@ def _map_over_images(function, image_count):
                 errors.append(error)
             pending.release()
 
-    # OpenCV's own worker threads would only compete with the image threads (they busy-wait
-    # between calls), so OpenCV runs single-threaded meanwhile (set before any helper starts).
-    opencv_threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        for _ in range(_IMAGE_WORKERS - 1):  # a helper that starts late finds no images
-            _helper_pool().submit(take_images)
-        take_images()
-        for _ in range(image_count):
-            pending.acquire()
-    finally:
-        cv2.setNumThreads(opencv_threads)
+    for _ in range(_IMAGE_WORKERS - 1):  # a helper that starts late finds no images
+        _helper_pool().submit(take_images)
+    take_images()
+    for _ in range(image_count):
+        pending.acquire()
     if errors:
         raise errors[0]
     return results
@@ -122,6 +116,18 @@ def _helper_pool():
 
 _IMAGE_WORKERS = min(4, os.cpu_count() or 1)
 _IMAGE_POOL = None
+
+
+@contextlib.contextmanager
+def _opencv_single_threaded():
+    """OpenCV's own worker threads would only compete with the image threads (they busy-wait
+    between calls). Set before any helper starts."""
+    opencv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(opencv_threads)
 
 
 def _softmax_argmax_and_codes(logits, label, ignore_index, probabilities, pred, codes):
@@ -199,8 +205,12 @@ class _SCLossComputation:
         self.ignore_index, self.max_components = ignore_index, max_components
         self.class_ids = range(self.num_classes) if classes is None else classes
         self.gradient = gradient
-        values = _map_over_images(lambda image: self._image(logits[image], label[image], image),
-                                  self.batch)
+        # OpenCV labels with its own threads only into 32-bit ids; changing its thread count
+        # restarts its thread pool (~0.1 ms), so it is left alone for 16-bit ids.
+        opencv_in_parallel = component_id_type(logits.shape[2:]) is not np.uint16
+        with _opencv_single_threaded() if opencv_in_parallel else contextlib.nullcontext():
+            values = _map_over_images(
+                lambda image: self._image(logits[image], label[image], image), self.batch)
         self.value = float(np.mean(values))
 
     def _image(self, logits, label, image):
