@@ -6,7 +6,7 @@ mostly right but fragmented by smooth noise into at least ``--min-components`` f
 components per image. Every timing is forward + backward; implementations alternate within each
 repeat so that they see the same machine load, and medians are reported.
 
-    python scripts/bench_scl.py                 # 8x2x224x398, 7 repeats, then the training step
+    python scripts/bench_scl.py                 # 8x2x224x398, 15 repeats, then the training step
     python scripts/bench_scl.py --repeats 3 --train-steps 0
 """
 import argparse
@@ -157,7 +157,7 @@ def main():
     parser.add_argument("--width", type=int, default=398)
     parser.add_argument("--min-components", type=int, default=30,
                         help="predicted foreground components per image, at least")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--train-steps", type=int, default=5,
                         help="timed ConnectNet steps per objective (0 skips the training bench)")
     parser.add_argument("--seed", type=int, default=0)

@@ -216,6 +216,24 @@ def test_a_kept_gradient_is_not_overwritten_by_the_next_call():
     assert not np.array_equal(kept[0], kept[1])
 
 
+def test_half_precision_logits_are_computed_in_float32_and_get_a_half_gradient():
+    # Mixed-precision training hands the loss float16 logits.
+    rng = np.random.default_rng(7)
+    label = paddle.to_tensor(rng.integers(0, 2, (2, 16, 20)))
+    logits = rng.normal(0, 2.0, (2, 2, 16, 20)).astype(np.float16)
+    results = {}
+    for dtype in (np.float16, np.float32):
+        x = paddle.to_tensor(logits.astype(dtype), stop_gradient=False)
+        value = SCLoss()(x, label)
+        (0.5 * value).backward()
+        results[dtype] = (value, x.grad)
+    (half_value, half_gradient), (value, gradient) = results[np.float16], results[np.float32]
+    assert half_value.dtype == paddle.float32 and half_gradient.dtype == paddle.float16
+    assert float(half_value) == float(value)
+    np.testing.assert_allclose(half_gradient.numpy().astype(np.float32), gradient.numpy(),
+                               rtol=1e-3, atol=1e-6)
+
+
 class TinySegmenter(paddle.nn.Layer):
     def __init__(self):
         super().__init__()

@@ -236,23 +236,32 @@ class _SCLossFunction(PyLayer):
         if logits.dtype not in (paddle.float32, paddle.float64):
             logits = logits.astype(paddle.float32)
         logits_array = _as_numpy(logits)
+        value = np.zeros((), dtype=logits_array.dtype)
         # The gradient array is shared with the tensor backward returns; it is used again once
         # paddle has freed that tensor (a fresh one would page-fault in every step).
         gradient = (recycled("sc_loss_gradient", logits_array.shape, logits_array.dtype)
                     if with_gradient else None)
-        computation = _SCLossComputation(logits_array, label, ignore_index, max_components, classes,
-                                         gradient)
-        ctx.gradient = gradient
-        ctx.logits_place = logits.place
-        return paddle.full([], computation.value, dtype=logits.dtype)
+
+        def tensors():
+            return (_to_tensor(value, logits.place),
+                    None if gradient is None else _to_tensor(gradient, logits.place))
+
+        # On the CPU the tensors share the arrays, so they are made first: after the per-image
+        # work paddle's first call is slow (~0.2 ms here; its code has left the CPU's caches).
+        if logits.place.is_cpu_place():
+            output, ctx.gradient = tensors()
+        value[()] = _SCLossComputation(logits_array, label, ignore_index, max_components, classes,
+                                       gradient).value
+        if not logits.place.is_cpu_place():
+            output, ctx.gradient = tensors()
+        return output
 
     @staticmethod
     def backward(ctx, output_gradient):
-        gradient, ctx.gradient = ctx.gradient, None  # paddle's tensor is then its only holder
+        gradient, ctx.gradient = ctx.gradient, None  # the returned tensor is then its only holder
         scale = output_gradient.item()
         if scale != 1.0:
-            np.multiply(gradient, gradient.dtype.type(scale), out=gradient)
-        gradient = _to_tensor(gradient, ctx.logits_place)
+            gradient.scale_(scale)
         if gradient.dtype != ctx.logits_dtype:
             gradient = gradient.astype(ctx.logits_dtype)
         return gradient
