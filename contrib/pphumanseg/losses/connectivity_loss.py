@@ -248,11 +248,12 @@ class _SCLossFunction(PyLayer):
 
         # On the CPU the tensors share the arrays, so they are made first: after the per-image
         # work paddle's first call is slow (~0.2 ms here; its code has left the CPU's caches).
-        if logits.place.is_cpu_place():
+        on_cpu = logits.place.is_cpu_place()
+        if on_cpu:
             output, ctx.gradient = tensors()
         value[()] = _SCLossComputation(logits_array, label, ignore_index, max_components, classes,
                                        gradient).value
-        if not logits.place.is_cpu_place():
+        if not on_cpu:  # copies
             output, ctx.gradient = tensors()
         return output
 
