@@ -1,6 +1,7 @@
 """SCLoss: exact values on hand-built cases, agreement with paddleseg's SemanticConnectivityLoss
 where that is correct, gradients (finite differences, training), config use and bad input."""
 import importlib
+import multiprocessing
 import threading
 
 import cv2
@@ -385,3 +386,27 @@ def test_opencv_is_single_threaded_only_while_it_would_label_in_parallel(monkeyp
         assert cv2.getNumThreads() == 2
     finally:
         cv2.setNumThreads(opencv_threads)
+
+
+def _loss_in_a_forked_child(logits, label, results):
+    losses = [float(SCLoss()(paddle.to_tensor(logits), paddle.to_tensor(label))) for _ in range(2)]
+    helpers = [thread for thread in threading.enumerate() if thread.name.startswith("pphumanseg")]
+    results.put((losses, len(helpers)))
+
+
+def test_image_threads_are_started_again_in_a_forked_child(monkeypatch):
+    # The parent's helper threads do not exist in a forked child.
+    connectivity_loss = importlib.import_module("pphumanseg.losses.connectivity_loss")
+    monkeypatch.setattr(connectivity_loss, "_IMAGE_WORKERS", 2)
+    monkeypatch.setattr(connectivity_loss, "_IMAGE_POOL", None)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 1, (4, 2, 24, 24)).astype(np.float32)
+    label = rng.integers(0, 2, (4, 24, 24))
+    parent = float(SCLoss()(paddle.to_tensor(logits), paddle.to_tensor(label)))  # starts a helper
+    fork = multiprocessing.get_context("fork")
+    results = fork.Queue()
+    child = fork.Process(target=_loss_in_a_forked_child, args=(logits, label, results))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == 0
+    assert results.get(timeout=1) == ([parent, parent], 1)

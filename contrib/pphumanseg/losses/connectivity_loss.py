@@ -118,6 +118,16 @@ _IMAGE_WORKERS = min(4, os.cpu_count() or 1)
 _IMAGE_POOL = None
 
 
+def _forget_the_parents_pool():
+    # A forked child has none of the pool's threads: tasks queued there would never run (and
+    # would keep their images' arrays alive), so the child starts a pool of its own.
+    global _IMAGE_POOL
+    _IMAGE_POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_pool)
+
+
 @contextlib.contextmanager
 def _opencv_single_threaded():
     """OpenCV's own worker threads would only compete with the image threads (they busy-wait
