@@ -40,7 +40,9 @@ def test_recycled_array_shared_with_a_paddle_tensor_waits_for_the_tensor():
     address = array.ctypes.data
     tensor = paddle.from_dlpack(array)
     del array
-    replacement = recycled("test_tensor", (4,), np.float32)
-    assert replacement.ctypes.data != address
-    del tensor, replacement
-    assert recycled("test_tensor", (4,), np.float32).ctypes.data != address  # replaced for good
+    assert recycled("test_tensor", (4,), np.float32).ctypes.data != address  # still shared
+    array = recycled("test_released", (4,), np.float32)
+    address = array.ctypes.data
+    tensor = paddle.from_dlpack(array)
+    del array, tensor
+    assert recycled("test_released", (4,), np.float32).ctypes.data == address  # freed: reused
