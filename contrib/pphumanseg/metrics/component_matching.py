@@ -12,6 +12,9 @@ from pphumanseg.metrics.matching_kernels import LANES, accumulate_pair_tables, s
 from pphumanseg.scratch import scratch
 
 
+_UINT16_MAX = int(np.iinfo(np.uint16).max)
+
+
 def component_id_type(shape):
     """The smallest id type OpenCV can label an (H, W) mask with: in 8-connectivity no two
     components touch, so there are at most ceil(H/2) * ceil(W/2) of them. OpenCV returns the
@@ -19,9 +22,6 @@ def component_id_type(shape):
     at most 65,534 components (with 65,535 it returns a wrapped count)."""
     most = -(-shape[0] // 2) * -(-shape[1] // 2)
     return np.uint16 if most + 1 <= _UINT16_MAX else np.int32
-
-
-_UINT16_MAX = int(np.iinfo(np.uint16).max)
 
 
 def find_components(mask, out):
