@@ -7,6 +7,7 @@ import pytest
 
 from pphumanseg.core import checkpoint
 from pphumanseg.errors import UsageError
+from pphumanseg.models.weights import check_weights_match
 
 
 def small_model_and_optimizer():
@@ -84,7 +85,7 @@ def test_partial_corrupt_and_mismatched_checkpoints_are_one_line_errors(tmp_path
         checkpoint.load_resume_state(str(tmp_path / "absent"))
     bigger = paddle.nn.Sequential(paddle.nn.Conv2D(3, 8, 3))
     with pytest.raises(UsageError) as error:
-        checkpoint.check_weights_match(bigger, model.state_dict(), "m.pdparams")
+        check_weights_match(bigger, model.state_dict(), "m.pdparams")
     message = str(error.value)
     assert "\n" not in message and message.startswith("m.pdparams: does not match Sequential")
     assert "2 with other shapes (e.g. 0.bias: [4] vs model [8])" in message and "6 unexpected" in message

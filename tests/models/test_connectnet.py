@@ -10,7 +10,8 @@ from paddleseg.cvlibs import Config, SegBuilder, manager
 from paddleseg.models import PPHumanSegLite
 
 import pphumanseg  # noqa: F401  (registers the components)
-from pphumanseg.models import ConnectNet, ConnectNetEncoder, convert_paddleseg_state_dict, load_checkpoint
+from pphumanseg.errors import UsageError
+from pphumanseg.models import ConnectNet, ConnectNetEncoder, convert_paddleseg_state_dict, load_weights
 from pphumanseg.models.connectnet import channel_shuffle
 
 PAPER_PARAMS = 137_466
@@ -97,7 +98,7 @@ def test_converter_drops_only_the_dead_shortcuts(reference_checkpoint):
 def test_paddleseg_checkpoint_gives_the_same_outputs(reference_checkpoint, repo_root, tmp_path):
     path, _, x, expected = reference_checkpoint
     assert expected.std() > 0.1 and (expected > 0).mean() > 0.2  # non-trivial reference output
-    from_api = load_checkpoint(ConnectNet(), str(path))
+    from_api = load_weights(ConnectNet(), str(path))
     config_file = tmp_path / "finetune.yml"
     config_file.write_text(
         f"_base_: {repo_root / 'configs/connectnet/connectnet_portrait_398x224.yml'}\n"
@@ -115,20 +116,25 @@ def test_checkpoint_with_other_num_classes_keeps_the_classifier_init(reference_c
     path = reference_checkpoint[0]
     model = ConnectNet(num_classes=3)
     before = model.decoder.classifier.piontwise_conv._conv.weight.numpy().copy()
-    load_checkpoint(model, str(path))
+    load_weights(model, str(path), allow_other_shapes=True)
     np.testing.assert_array_equal(model.decoder.classifier.piontwise_conv._conv.weight.numpy(), before)
     assert "classifier" in caplog.text
     reference_stem = reference_checkpoint[1]["conv_bn0._conv.weight"].numpy()
     np.testing.assert_array_equal(model.encoder.stem._conv.weight.numpy(), reference_stem)
 
 
-def test_load_checkpoint_rejects_other_models_and_missing_files(tmp_path):
+def test_load_weights_rejects_other_models_and_missing_files(tmp_path):
     other = tmp_path / "other.pdparams"
     paddle.save({"conv.weight": paddle.zeros([4, 3, 3, 3])}, str(other))
-    with pytest.raises(KeyError, match="not a ConnectNet checkpoint"):
-        load_checkpoint(ConnectNet(), str(other))
-    with pytest.raises(FileNotFoundError):
-        load_checkpoint(ConnectNet(), str(tmp_path / "absent.pdparams"))
+    with pytest.raises(UsageError, match="does not match ConnectNet: parameters 240 missing"):
+        load_weights(ConnectNet(), str(other))
+    with pytest.raises(UsageError, match="weights file not found"):
+        load_weights(ConnectNet(), str(tmp_path / "absent.pdparams"))
+
+
+def test_other_classifier_shape_is_an_error_unless_allowed(reference_checkpoint):
+    with pytest.raises(UsageError, match=r"with other shapes \(e\.g\. decoder\.classifier"):
+        load_weights(ConnectNet(num_classes=3), str(reference_checkpoint[0]))
 
 
 @pytest.mark.parametrize("height,width", [(225, 399), (144, 256), (192, 192), (33, 47)])
@@ -272,7 +278,7 @@ def test_release_checkpoint_without_logit_relu_differs_only_where_clamped(refere
     path, _, x, expected = reference_checkpoint
     low_res = []
     for relu_logits in (True, False):
-        model = load_checkpoint(ConnectNet(relu_logits=relu_logits), str(path))
+        model = load_weights(ConnectNet(relu_logits=relu_logits), str(path))
         model.eval()
         with paddle.no_grad():
             features = model.encoder(x)

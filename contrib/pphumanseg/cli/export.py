@@ -1,10 +1,10 @@
 """``pphumanseg export``: deploy.yaml + model.pdmodel + model.pdiparams (+ ONNX / Paddle Lite)."""
-from pphumanseg.cli.val import add_config_arguments
+from pphumanseg.cli.val import MODEL_PATH_HELP, add_config_arguments
 
 
 def add_arguments(parser):
     add_config_arguments(parser)
-    parser.add_argument("--model_path", required=True, help="model.pdparams to export")
+    parser.add_argument("--model_path", help=MODEL_PATH_HELP)
     parser.add_argument("--save_dir", default="output/inference_model")
     parser.add_argument("--output_op", choices=("argmax", "softmax", "foreground", "none"),
                         default="softmax",

@@ -1,11 +1,11 @@
 """``pphumanseg predict``: mask, pseudo-colour and overlay images for an image or a folder."""
-from pphumanseg.cli.val import (add_augmentation_arguments, add_config_arguments,
+from pphumanseg.cli.val import (MODEL_PATH_HELP, add_augmentation_arguments, add_config_arguments,
                                 add_device_argument, augmentation_from_args)
 
 
 def add_arguments(parser):
     add_config_arguments(parser)
-    parser.add_argument("--model_path", required=True, help="model.pdparams to use")
+    parser.add_argument("--model_path", help=MODEL_PATH_HELP)
     parser.add_argument("--image_path", required=True, help="an image or a folder of images")
     parser.add_argument("--save_dir", default="output/result",
                         help="receives mask/, pseudo_color/ and overlay/")

@@ -1,5 +1,9 @@
 """``pphumanseg val``: mIoU, per-class IoU, accuracy, Kappa, SC and temporal stability."""
 
+MODEL_PATH_HELP = ("weights: a .pdparams (from pphumanseg train or a paddleseg release), a "
+                   "checkpoint directory, a URL or zoo:NAME (default: the config's "
+                   "model.pretrained)")
+
 
 def add_config_arguments(parser):
     parser.add_argument("--config", required=True, help="PaddleSeg-style YAML config")
@@ -39,7 +43,7 @@ def augmentation_from_args(args):
 
 def add_arguments(parser):
     add_config_arguments(parser)
-    parser.add_argument("--model_path", required=True, help="model.pdparams to evaluate")
+    parser.add_argument("--model_path", help=MODEL_PATH_HELP)
     parser.add_argument("--num_workers", type=int, default=0, help="data loader processes")
     parser.add_argument("--save_json", help="also write the metrics to this JSON file")
     add_augmentation_arguments(parser)

@@ -14,6 +14,7 @@ import tempfile
 import paddle
 
 from pphumanseg.errors import UsageError
+from pphumanseg.models.weights import read_state_dict
 
 MODEL_FILE = "model.pdparams"
 OPTIMIZER_FILE = "model.pdopt"
@@ -82,8 +83,8 @@ def load_resume_state(directory):
     if missing:
         raise UsageError(f"--resume_model {directory}: incomplete checkpoint, missing {', '.join(missing)}")
     state_path = os.path.join(directory, STATE_FILE)
-    model_state = load_weights(os.path.join(directory, MODEL_FILE))
-    optimizer_state = load_weights(os.path.join(directory, OPTIMIZER_FILE))
+    model_state = read_state_dict(os.path.join(directory, MODEL_FILE))
+    optimizer_state = read_state_dict(os.path.join(directory, OPTIMIZER_FILE))
     try:
         with open(state_path) as file:
             state = json.load(file)
@@ -116,45 +117,3 @@ def _rename_optimizer_state(state, names):
         owner = max((name for name in names if key.startswith(name + "_")), key=len, default=None)
         renamed[names[owner] + key[len(owner):] if owner else key] = value
     return renamed
-
-
-def load_weights(path):
-    """``paddle.load`` that turns a missing, truncated or foreign file into a one-line UsageError."""
-    if not os.path.isfile(path):
-        raise UsageError(f"{path}: file not found")
-    try:
-        weights = paddle.load(path)
-    except Exception as error:
-        raise UsageError(f"{path}: corrupt or not a Paddle state file "
-                         f"({type(error).__name__})") from None
-    if not isinstance(weights, dict):
-        raise UsageError(f"{path}: not a Paddle state dict")
-    return weights
-
-
-def load_into(model, path):
-    """Loads the weights file ``path`` into ``model`` after checking it is the model's checkpoint."""
-    weights = load_weights(path)
-    check_weights_match(model, weights, path)
-    model.set_state_dict(weights)
-
-
-def check_weights_match(model, weights, path):
-    """Raises UsageError unless ``weights`` has exactly the model's parameter names and shapes."""
-    expected = {name: list(value.shape) for name, value in model.state_dict().items()}
-    given = {name: list(getattr(value, "shape", ())) for name, value in weights.items()}
-    missing = sorted(set(expected) - set(given))
-    unexpected = sorted(set(given) - set(expected))
-    mismatched = sorted(name for name in set(expected) & set(given) if expected[name] != given[name])
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
-    if mismatched:
-        name = mismatched[0]
-        problems.append(f"{len(mismatched)} with other shapes (e.g. {name}: "
-                        f"{given[name]} vs model {expected[name]})")
-    if problems:
-        raise UsageError(f"{path}: does not match {type(model).__name__}: parameters "
-                         + ", ".join(problems))

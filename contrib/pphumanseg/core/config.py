@@ -14,6 +14,7 @@ import yaml
 from paddleseg.cvlibs import Config, SegBuilder, manager
 
 from pphumanseg.errors import UsageError
+from pphumanseg.models.weights import load_weights
 
 # Lower-case optimizer names that paddleseg's SegBuilder maps to its registered classes.
 _OPTIMIZER_ALIASES = ("sgd", "adam")
@@ -122,10 +123,54 @@ class ComponentBuilder(SegBuilder):
         self.config_path = config_path
 
     def build(self, name):
-        """Returns the component ``name`` ('model', 'optimizer', 'loss', 'train_dataset', ...)."""
+        """Returns the component ``name`` ('model', 'optimizer', 'loss', 'train_dataset', ...);
+        'model' is :meth:`build_model` with the config's own weights."""
+        if name == "model":
+            return self.build_model()
+        return self._build(name)
+
+    def build_model(self, weights=None):
+        """The config's model with ``weights``, else with ``model.pretrained`` if set.
+
+        Weights of every model class, paddleseg's included, are loaded by
+        :func:`pphumanseg.models.weights.load_weights`, so a release checkpoint, a directory, a
+        URL or ``zoo:NAME`` works everywhere (paddleseg's own loader knows only files and URLs
+        and skips mismatching parameters silently). ``weights`` must match the model exactly;
+        ``model.pretrained`` may differ in parameter shapes (fine-tuning to other classes).
+        """
+        model_fields = self.config.dic["model"]
+        pretrained = model_fields.pop("pretrained", None)
+        try:
+            model = self._build("model")
+        finally:
+            if pretrained is not None:
+                model_fields["pretrained"] = pretrained
+        if weights is not None:
+            load_weights(model, weights)
+        elif pretrained is not None:
+            try:
+                load_weights(model, pretrained, allow_other_shapes=True)
+            except UsageError as error:
+                raise UsageError(f"{self.config_path}: model.pretrained: {error}") from None
+        return model
+
+    def build_trained_model(self, model_path=None):
+        """The model with exactly the weights of ``model_path``, else of ``model.pretrained``
+        (for evaluation, prediction and export, where a partly loaded model is an error)."""
+        return self.build_model(trained_weights(self.config, self.config_path, model_path))
+
+    def _build(self, name):
         try:
             return getattr(self, name)
         except UsageError:
             raise
         except Exception as error:  # paddleseg wraps every constructor failure in RuntimeError
             raise UsageError(f"{self.config_path}: cannot build {name}: {_one_line(error)}") from None
+
+
+def trained_weights(config, config_path, model_path=None):
+    """``model_path`` if given, else the config's ``model.pretrained``; UsageError if neither."""
+    weights = model_path or config.dic["model"].get("pretrained")
+    if not weights:
+        raise UsageError(f"{config_path}: no weights: give model_path or set model.pretrained")
+    return weights

@@ -209,7 +209,6 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     Returns:
         dict: the results of :func:`evaluate`.
     """
-    from pphumanseg.core import checkpoint
     from pphumanseg.core.config import ComponentBuilder, check_dataset_root, load_config
     from pphumanseg.core.device import set_device
 
@@ -217,8 +216,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     check_dataset_root(config, "val_dataset")
     builder = ComponentBuilder(config, config_path)
-    model = builder.build("model")
-    checkpoint.load_into(model, model_path)
+    model = builder.build_trained_model(model_path)
     dataset = builder.build("val_dataset")
     if getattr(dataset, "temporal", False):
         raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "

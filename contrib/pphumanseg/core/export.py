@@ -32,10 +32,10 @@ import tempfile
 import paddle
 import yaml
 
-from pphumanseg.core import checkpoint
-from pphumanseg.core.config import ComponentBuilder, load_config
+from pphumanseg.core.config import ComponentBuilder, load_config, trained_weights
 from pphumanseg.core.export_head import ExportHead
 from pphumanseg.errors import UsageError
+from pphumanseg.models.weights import resolve_weights
 
 OUTPUT_OPS = ("argmax", "softmax", "foreground", "none")
 FORMATS = ("paddle", "onnx", "lite")
@@ -56,13 +56,14 @@ def parse_formats(text):
     return ["paddle"] + [item for item in formats if item != "paddle"]
 
 
-def export(config_path, model_path, save_dir, output_op="softmax", input_shape=None,
+def export(config_path, model_path=None, save_dir="output/inference_model", output_op="softmax", input_shape=None,
            formats=("paddle",), opts=None):
     """Exports a trained model for deployment.
 
     Args:
         config_path (str): the training config (model and val transforms).
-        model_path (str): ``model.pdparams`` of a checkpoint matching the config's model.
+        model_path (str, optional): weights matching the config's model (any source of
+            ``pphumanseg.models.weights``); default: the config's ``model.pretrained``.
         save_dir (str): output directory (created or updated in place).
         output_op (str): 'argmax', 'softmax', 'foreground' (two-class models) or 'none'.
         input_shape (list[int], optional): fixed [N, C, H, W]; default [-1, C, -1, -1].
@@ -77,8 +78,8 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     if input_shape is not None and (len(input_shape) != 4 or any(d == 0 or d < -1 for d in input_shape)):
         raise UsageError(f"--input_shape {' '.join(map(str, input_shape))}: expected N C H W (-1 = any)")
     config = load_config(config_path, opts, required=("model", "val_dataset"))
-    if not os.path.isfile(model_path):
-        raise UsageError(f"--model_path {model_path}: file not found")
+    # Fetched here, once, so that the graph-saving subprocess reads a local file.
+    model_path = resolve_weights(trained_weights(config, config_path, model_path))
     conversions = [fmt for fmt in formats if fmt != "paddle"]
     parent = os.path.dirname(os.path.abspath(save_dir))
     os.makedirs(parent, exist_ok=True)
@@ -154,8 +155,7 @@ def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape, on
     """The subprocess side: build the model, load and check its weights, save the static graph
     (and, with ``onnx_dir``, the channel-aligned graph for ONNX there, if the model has one)."""
     config = load_config(config_path, opts, required=("model", "val_dataset"))
-    model = ComponentBuilder(config, config_path).build("model")
-    checkpoint.load_into(model, model_path)
+    model = ComponentBuilder(config, config_path).build_model(model_path)
     model.eval()
     if input_shape is None:
         input_shape = [-1, _model_in_channels(model), -1, -1]
@@ -188,7 +188,7 @@ def _model_in_channels(model):
 def main(argv=None):
     parser = argparse.ArgumentParser(description="internal: legacy-format jit.save for pphumanseg export")
     parser.add_argument("--config", required=True)
-    parser.add_argument("--model_path", required=True)
+    parser.add_argument("--model_path")
     parser.add_argument("--out_dir", required=True)
     parser.add_argument("--output_op", choices=OUTPUT_OPS, required=True)
     parser.add_argument("--input_shape", type=int, nargs=4)

@@ -81,7 +81,6 @@ def predict(model, transforms, images, save_dir, augmentation=None, overlay_weig
 def predict_from_config(config_path, model_path, image_path, save_dir="output/result", opts=None,
                         augmentation=None, device=None):
     """``pphumanseg predict``: loads the checkpoint and predicts ``image_path`` (file or folder)."""
-    from pphumanseg.core import checkpoint
     from pphumanseg.core.config import ComponentBuilder, load_config
     from pphumanseg.core.device import set_device
 
@@ -89,8 +88,7 @@ def predict_from_config(config_path, model_path, image_path, save_dir="output/re
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     images = list_images(image_path)
     builder = ComponentBuilder(config, config_path)
-    model = builder.build("model")
-    checkpoint.load_into(model, model_path)
+    model = builder.build_trained_model(model_path)
     if augmentation is None:
         augmentation = InferenceAugmentation.from_test_config(config.test_config)
     return predict(model, builder.build("val_transforms"), images, save_dir, augmentation)

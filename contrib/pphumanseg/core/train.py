@@ -23,6 +23,7 @@ from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, log_result
 from pphumanseg.core.loss_terms import loss_terms
 from pphumanseg.core.sampling import EpochBatchSampler, SeededDataset
 from pphumanseg.errors import UsageError
+from pphumanseg.models.weights import check_weights_match
 
 
 class TrainSchedule:
@@ -117,7 +118,7 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
     state = {"iter": 0, "best_miou": -1.0, "best_iter": -1, "seed": schedule.seed}
     if resume_model:
         model_state, optimizer_state, state = checkpoint.load_resume_state(resume_model)
-        checkpoint.check_weights_match(model, model_state, resume_model)
+        check_weights_match(model, model_state, resume_model)
         model.set_state_dict(model_state)
         checkpoint.set_optimizer_state(optimizer, model, optimizer_state)
         logger.info(f"Resumed from {resume_model} at iter {state['iter']}")

@@ -4,12 +4,13 @@ Paper: Chu et al., "PP-HumanSeg: Connectivity-Aware Portrait Segmentation with a
 Teleconferencing Video Dataset", WACV 2022 workshops, https://arxiv.org/abs/2112.07146.
 PaddleSeg released the same network as PP-HumanSeg-Lite (``PPHumanSegLite``,
 ``paddleseg/models/pphumanseg_lite.py``); official checkpoints of that class load here through
-``convert_paddleseg_state_dict`` / ``load_checkpoint``.
+``pphumanseg.models.weights.load_weights``, which renames their keys with
+``ConnectNet.convert_state_dict``.
 
 Layout, top to bottom: channel shuffle and the two ShuffleNetV2-style units, the encoder
 (``ConnectNetEncoder``, a BACKBONES component), the decoder, the model (``ConnectNet``, a MODELS
 component, with its export helpers ``low_res_logits``/``resize`` and ``channel_aligned``), then
-checkpoint conversion and loading.
+the renaming of release checkpoints.
 
 Differences from the PaddleSeg release, none of which changes what a checkpoint computes:
 * 137,466 parameters for two classes instead of 236,178: the release builds a second
@@ -18,10 +19,7 @@ Differences from the PaddleSeg release, none of which changes what a checkpoint 
 * Kaiming-normal initialisation of convolutions instead of normal(std=0.001), whose tiny weights
   give near-constant outputs before training.
 """
-import logging
-import os
 import re
-from urllib.parse import urlparse
 
 import numpy as np
 import paddle
@@ -29,13 +27,11 @@ import paddle.nn as nn
 import paddle.nn.functional as F
 from paddleseg.cvlibs import manager, param_init
 from paddleseg.models import layers
-from paddleseg.utils import utils as paddleseg_utils
 
 from pphumanseg._registry import register
+from pphumanseg.models.weights import load_weights
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["ConnectNet", "ConnectNetEncoder", "convert_paddleseg_state_dict", "load_checkpoint"]
+__all__ = ["ConnectNet", "ConnectNetEncoder", "convert_paddleseg_state_dict"]
 
 
 def conv_bn_relu(in_channels, out_channels, kernel_size, stride=1):
@@ -229,8 +225,10 @@ class ConnectNet(nn.Layer):
             with small batches) never exceeds probability 0.5 and receives no gradient to
             recover; False ends the classifier in BN only (same parameters, same checkpoints).
             Default: True.
-        pretrained (str, optional): Path or URL of a checkpoint to load, from this class or from
-            paddleseg's ``PPHumanSegLite`` (converted on the fly). Default: None.
+        pretrained (str, optional): Weights to load (a file, a checkpoint directory, a URL or
+            ``zoo:NAME``; see ``pphumanseg.models.weights``), from this class or from paddleseg's
+            ``PPHumanSegLite`` (converted on the fly). A classifier of another shape keeps its
+            initial values. Default: None.
     """
 
     def __init__(self, num_classes: int = 2, in_channels: int = 3, align_corners: bool = False,
@@ -246,7 +244,7 @@ class ConnectNet(nn.Layer):
                                          relu_logits)
         self.init_weight()
         if pretrained is not None:
-            load_checkpoint(self, pretrained)
+            load_weights(self, pretrained, allow_other_shapes=True)
 
     def forward(self, x):
         return [self.resize(self.low_res_logits(x), paddle.shape(x)[2:])]
@@ -317,6 +315,12 @@ class ConnectNet(nn.Layer):
         aligned.eval()
         return aligned
 
+    @staticmethod
+    def convert_state_dict(state_dict):
+        """Release checkpoints' names to this class's (see ``convert_paddleseg_state_dict``);
+        the weights loader calls it on every checkpoint it loads into a ConnectNet."""
+        return convert_paddleseg_state_dict(state_dict)
+
     def init_weight(self):
         for layer in self.sublayers():
             if isinstance(layer, nn.Conv2D):
@@ -372,46 +376,3 @@ def convert_paddleseg_state_dict(state_dict):
         if new_key is not None:
             converted[new_key] = value
     return converted
-
-
-def _resolve(path_or_url):
-    if urlparse(path_or_url).netloc:
-        return paddleseg_utils.download_pretrained_model(path_or_url)
-    return path_or_url
-
-
-def load_checkpoint(model, path_or_url):
-    """Loads a ConnectNet or paddleseg ``PPHumanSegLite`` checkpoint into ``model``.
-
-    Parameters whose shape differs (e.g. the classifier when fine-tuning to another number of
-    classes) keep their initial values and are logged.
-
-    Args:
-        model (ConnectNet): The model to fill.
-        path_or_url (str): A ``.pdparams`` file, or a URL that paddleseg can download.
-
-    Raises:
-        FileNotFoundError: if the file does not exist.
-        KeyError: if the checkpoint lacks parameters of the model or has parameters it does not
-            know (it is then not a ConnectNet / PPHumanSegLite checkpoint).
-    """
-    path = _resolve(path_or_url)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    checkpoint = convert_paddleseg_state_dict(paddle.load(path))
-    own = model.state_dict()
-    missing = sorted(set(own) - set(checkpoint))
-    unexpected = sorted(set(checkpoint) - set(own))
-    if missing or unexpected:
-        raise KeyError(f"{path} is not a ConnectNet checkpoint: missing {missing[:3]}"
-                       f"{'...' if len(missing) > 3 else ''} ({len(missing)}), unexpected "
-                       f"{unexpected[:3]}{'...' if len(unexpected) > 3 else ''} ({len(unexpected)})")
-    for key, value in checkpoint.items():
-        if list(value.shape) == list(own[key].shape):
-            own[key] = value
-        else:
-            logger.warning("%s: %s has shape %s in the checkpoint and %s in the model; kept the "
-                           "model's initial values", path, key, list(value.shape),
-                           list(own[key].shape))
-    model.set_state_dict(own)
-    return model

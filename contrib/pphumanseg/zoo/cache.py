@@ -1,0 +1,189 @@
+"""The local cache of released models: fetched once, checked, then used by every command.
+
+Layout: ``$PPHUMANSEG_HOME`` (default ``~/.cache/pphumanseg``) holds ``NAME/checkpoint/``
+(``model.pdparams``) and ``NAME/inference/`` (``deploy.yaml`` and the graph files). A model is
+unpacked and checked in a hidden staging directory beside its final place and renamed there only
+when the check passed, so the cache never holds a partial or foreign model under a real name:
+a checkpoint must load into its config's model with every parameter present and of the right
+shape, an inference directory must open in ``pphumanseg_deploy.Predictor``.
+"""
+import contextlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pphumanseg.errors import UsageError
+from pphumanseg.zoo.catalog import KINDS, released_model
+from pphumanseg.zoo.download import download
+
+WEIGHTS_FILE = "model.pdparams"
+DEPLOY_FILE = "deploy.yaml"
+CONFIGS_DIR = Path(__file__).resolve().parents[3] / "configs"
+
+
+def cache_home():
+    return Path(os.environ.get("PPHUMANSEG_HOME") or Path.home() / ".cache" / "pphumanseg")
+
+
+def cached_path(name, kind):
+    """Where the released model ``name`` of ``kind`` lives in the cache (it may be absent)."""
+    return cache_home() / name / kind
+
+
+def fetch(name, kind):
+    """The cached directory of a released model, downloaded, unpacked and checked on first use."""
+    model = released_model(name)
+    _check_kind(kind)
+    target = cached_path(name, kind)
+    if target.is_dir():
+        return str(target)
+    remedy = f"download it elsewhere and run: pphumanseg zoo get {name} --kind {kind} --from FILE"
+    with tempfile.TemporaryDirectory(dir=_make_home(), prefix=".download.") as folder:
+        archive = download(model.url(kind), Path(folder), remedy)
+        return install(name, kind, archive, origin=model.url(kind))
+
+
+def fetch_url(url, kind):
+    """Like :func:`fetch` for a URL outside the catalogue (checked only for being readable)."""
+    name = "url-" + Path(urlparse(url).path).name.split(".")[0]
+    target = cache_home() / name / kind
+    if target.is_dir():
+        return str(target)
+    with tempfile.TemporaryDirectory(dir=_make_home(), prefix=".download.") as folder:
+        archive = download(url, Path(folder), "download it elsewhere and give its path instead")
+        return _install(target, kind, archive, origin=url, config=None)
+
+
+def install(name, kind, source, origin=None):
+    """Installs a released model from ``source`` (a zip, a tar archive, a ``.pdparams`` file or
+    a directory, e.g. one downloaded elsewhere) into the cache, replacing what was there.
+
+    Returns:
+        str: the cached directory.
+    """
+    model = released_model(name)
+    _check_kind(kind)
+    return _install(cached_path(name, kind), kind, Path(source), origin or str(source),
+                    CONFIGS_DIR / model.config)
+
+
+def _check_kind(kind):
+    if kind not in KINDS:
+        raise UsageError(f"zoo: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def _make_home():
+    home = cache_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def _install(target, kind, source, origin, config):
+    if not source.exists():
+        raise UsageError(f"{source}: not found")
+    staging = Path(tempfile.mkdtemp(prefix=f".{kind}.", suffix=".tmp", dir=_make_home()))
+    try:
+        unpacked = staging / "unpacked"
+        _unpack(source, unpacked)
+        content = staging / "content"
+        _find_content(unpacked, kind, origin).rename(content)
+        if kind == "checkpoint":
+            _check_checkpoint(content / WEIGHTS_FILE, config, origin)
+        else:
+            _check_inference(content, origin)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.rename(staging / "previous")
+        content.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return str(target)
+
+
+def _unpack(source, folder):
+    """Copies or extracts ``source`` into ``folder``, refusing members that leave it."""
+    folder.mkdir()
+    if source.is_dir():
+        shutil.copytree(source, folder, dirs_exist_ok=True)
+    elif zipfile.is_zipfile(source):
+        try:
+            with zipfile.ZipFile(source) as archive:
+                _check_members(source, archive.namelist(), folder)
+                archive.extractall(folder)
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise UsageError(f"{source}: damaged zip archive ({error})") from None
+    elif tarfile.is_tarfile(source):
+        try:
+            with tarfile.open(source) as archive:
+                members = archive.getmembers()
+                _check_members(source, [m.name for m in members], folder)
+                archive.extractall(folder, members=[m for m in members if m.isfile() or m.isdir()])
+        except (tarfile.TarError, OSError, EOFError) as error:
+            raise UsageError(f"{source}: damaged tar archive ({error})") from None
+    else:
+        shutil.copy(source, folder / source.name)
+
+
+def _check_members(source, names, folder):
+    root = folder.resolve()
+    for name in names:
+        if not (folder / name).resolve().is_relative_to(root):
+            raise UsageError(f"{source}: archive member {name!r} points outside the archive")
+
+
+def _find_content(unpacked, kind, origin):
+    """The directory to cache: one holding ``model.pdparams`` (checkpoint; a lone ``.pdparams``
+    of another name is renamed) or ``deploy.yaml`` (inference)."""
+    if kind == "checkpoint":
+        weights = sorted(unpacked.rglob("*.pdparams"))
+        if len(weights) != 1:
+            found = "no .pdparams file" if not weights else f"{len(weights)} .pdparams files"
+            raise UsageError(f"{origin}: not a checkpoint ({found})")
+        if weights[0].name != WEIGHTS_FILE:
+            weights[0].rename(weights[0].with_name(WEIGHTS_FILE))
+        return weights[0].parent
+    found = sorted(unpacked.rglob(DEPLOY_FILE))
+    if len(found) != 1:
+        raise UsageError(f"{origin}: not an inference model "
+                         f"({'no' if not found else len(found)} {DEPLOY_FILE})")
+    return found[0].parent
+
+
+def _check_checkpoint(path, config, origin):
+    from pphumanseg.models.weights import check_weights_match, model_state_dict, read_state_dict
+
+    state = read_state_dict(str(path))
+    if config is None:
+        return
+    model = _build_model(config)
+    check_weights_match(model, model_state_dict(model, state), origin)
+
+
+def _build_model(config):
+    from pphumanseg.core.config import ComponentBuilder, load_config
+
+    if not config.is_file():
+        raise UsageError(f"{config}: the released model's config is missing "
+                         "(the zoo needs the repository's configs/)")
+    loaded = load_config(str(config))
+    loaded.dic["model"].pop("pretrained", None)
+    with contextlib.redirect_stdout(sys.stderr):  # paddleseg prints the model's fields
+        return ComponentBuilder(loaded, str(config)).build("model")
+
+
+def _check_inference(folder, origin):
+    from pphumanseg_deploy import Predictor
+    from pphumanseg_deploy.errors import DeployError
+
+    try:
+        Predictor(str(folder), runtime="paddle")
+    except DeployError as error:
+        raise UsageError(f"{origin}: not a usable inference model ({error})") from None
+    except Exception as error:  # Paddle Inference's own failures to parse a graph
+        raise UsageError(f"{origin}: Paddle Inference cannot load it "
+                         f"({type(error).__name__}: {str(error).splitlines()[0][:200]})") from None
