@@ -20,3 +20,38 @@ def cli_env():
     env["PYTHONWARNINGS"] = "ignore"
     return env
 
+
+
+# PaddleSeg's released PP-HumanSegV1-Lite portrait model, provided beside the repository as test
+# data (../shared/weights/README.md): a PPHumanSegLite-layout checkpoint and the official ONNX.
+RELEASE_DIR = REPO.parent / "shared" / "weights"
+RELEASE_NAME = "pp_humanseg_v1_lite_portrait_398x224"
+
+
+@pytest.fixture(scope="session")
+def released_weights():
+    """The released checkpoint (paddleseg key names, without the never-used shortcuts)."""
+    path = RELEASE_DIR / f"{RELEASE_NAME}.pdparams"
+    assert path.is_file(), f"{path}: the released weights the tests need are missing"
+    return path
+
+
+@pytest.fixture(scope="session")
+def released_onnx():
+    path = RELEASE_DIR / f"{RELEASE_NAME}.onnx"
+    assert path.is_file(), f"{path}: the released ONNX model the tests need is missing"
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_photos():
+    """Photos of real people shipped by registry packages, as BGR uint8 images: scikit-image's
+    astronaut (Eileen Collins) and cameraman, and matplotlib's Grace Hopper."""
+    import cv2
+    import matplotlib.cbook
+    from skimage import data
+
+    hopper = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    return {"astronaut": cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR),
+            "cameraman": cv2.cvtColor(data.camera(), cv2.COLOR_GRAY2BGR),
+            "grace_hopper": hopper}

@@ -1,8 +1,9 @@
 """Model directories shared by the deploy tests, each exported once per session.
 
-- ``connectnet_exports``: ConnectNet with seeded random weights, exported by ``pphumanseg export``
-  with ONNX and Paddle Lite: softmax, argmax and foreground, and softmax and foreground again with
-  weights scaled so logits pass 1000. Exports run side by side in subprocesses.
+- ``connectnet_exports``: ConnectNet with PaddleSeg's released PP-HumanSegV1-Lite weights (the
+  release checkpoint passed to ``pphumanseg export --model_path`` as it is), exported with ONNX and
+  Paddle Lite: softmax, argmax, foreground and none; and seeded random weights scaled so logits
+  pass 1000, as softmax and foreground. Exports run side by side in subprocesses.
 - ``paddleseg_exports``: paddleseg's PPHumanSegLite exported the way PaddleSeg's tools do
   (see paddleseg_style_export.py): argmax and none as written by paddleseg on Paddle 3 (model.json),
   softmax in the legacy model.pdmodel of the official inference models.
@@ -45,8 +46,8 @@ def final_affine_layer(model, num_classes=2):
     return candidates[-1]
 
 
-def write_weights(folder, frame):
-    """Seeded ConnectNet weights, and the same with logits scaled to LARGE_LOGITS on ``frame``."""
+def write_large_weights(folder, frame):
+    """Seeded ConnectNet weights with logits scaled to LARGE_LOGITS on ``frame``."""
     import paddle
 
     from pphumanseg.models import ConnectNet
@@ -55,8 +56,6 @@ def write_weights(folder, frame):
     paddle.seed(0)
     model = ConnectNet(num_classes=2)
     model.eval()
-    normal = folder / "model.pdparams"
-    paddle.save(model.state_dict(), str(normal))
     probe = paddle.to_tensor(Preprocess(CONFIG_TRANSFORMS)(frame))
     scale = LARGE_LOGITS / float(paddle.abs(model(probe)[0]).max())
     layer = final_affine_layer(model)
@@ -64,15 +63,18 @@ def write_weights(folder, frame):
     layer.bias.set_value(layer.bias * scale)
     large = folder / "large.pdparams"
     paddle.save(model.state_dict(), str(large))
-    return normal, large
+    return large
 
 
 @pytest.fixture(scope="session")
-def connectnet_exports(tmp_path_factory, portrait_frame):
+def connectnet_exports(tmp_path_factory, portrait_frame, released_weights):
+    """The released weights, given to ``pphumanseg export`` as the release checkpoint itself,
+    and seeded weights scaled to large logits."""
     root = tmp_path_factory.mktemp("connectnet")
-    normal, large = write_weights(root, portrait_frame[0])
-    jobs = {"softmax": (normal, "softmax"), "large": (large, "softmax"), "argmax": (normal, "argmax"),
-            "foreground": (normal, "foreground"), "large_foreground": (large, "foreground")}
+    large = write_large_weights(root, portrait_frame[0])
+    jobs = {"softmax": (released_weights, "softmax"), "large": (large, "softmax"),
+            "argmax": (released_weights, "argmax"), "foreground": (released_weights, "foreground"),
+            "none": (released_weights, "none"), "large_foreground": (large, "foreground")}
     processes = {
         name: subprocess.Popen(
             [sys.executable, "-m", "pphumanseg", "export", "--config", str(CONFIG), "--model_path", str(weights),
@@ -82,7 +84,7 @@ def connectnet_exports(tmp_path_factory, portrait_frame):
         for name, (weights, output_op) in jobs.items()}
     _wait_all(processes)
     exports = {name: root / name for name in jobs}
-    exports["weights"], exports["large_weights"] = normal, large
+    exports["weights"], exports["large_weights"] = released_weights, large
     return exports
 
 

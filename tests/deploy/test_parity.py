@@ -15,10 +15,9 @@ RUNTIMES = ("paddle", "onnx", "lite")
 def dygraph_softmax(weights, batch):
     import paddle
 
-    from pphumanseg.models import ConnectNet
+    from pphumanseg.models import ConnectNet, load_weights
 
-    model = ConnectNet(num_classes=2)
-    model.set_state_dict(paddle.load(str(weights)))
+    model = load_weights(ConnectNet(num_classes=2), str(weights))
     model.eval()
     with paddle.no_grad():
         logits = model(paddle.to_tensor(batch))[0].numpy()

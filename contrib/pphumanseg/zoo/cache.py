@@ -8,9 +8,9 @@ a checkpoint must load into its config's model with every parameter present and 
 shape, an inference directory must open in ``pphumanseg_deploy.Predictor``.
 """
 import contextlib
+import io
 import os
 import shutil
-import sys
 import tarfile
 import tempfile
 import zipfile
@@ -106,18 +106,20 @@ def _install(target, kind, source, origin, config):
 
 
 def _unpack(source, folder):
-    """Copies or extracts ``source`` into ``folder``, refusing members that leave it."""
+    """Copies or extracts ``source`` (by its extension) into ``folder``, refusing archive
+    members that would land outside it."""
     folder.mkdir()
+    name = source.name.lower()
     if source.is_dir():
         shutil.copytree(source, folder, dirs_exist_ok=True)
-    elif zipfile.is_zipfile(source):
+    elif name.endswith(".zip"):
         try:
             with zipfile.ZipFile(source) as archive:
                 _check_members(source, archive.namelist(), folder)
                 archive.extractall(folder)
         except (zipfile.BadZipFile, OSError, EOFError) as error:
             raise UsageError(f"{source}: damaged zip archive ({error})") from None
-    elif tarfile.is_tarfile(source):
+    elif name.endswith((".tar", ".tar.gz", ".tgz")):
         try:
             with tarfile.open(source) as archive:
                 members = archive.getmembers()
@@ -172,7 +174,7 @@ def _build_model(config):
                          "(the zoo needs the repository's configs/)")
     loaded = load_config(str(config))
     loaded.dic["model"].pop("pretrained", None)
-    with contextlib.redirect_stdout(sys.stderr):  # paddleseg prints the model's fields
+    with contextlib.redirect_stdout(io.StringIO()):  # paddleseg prints the model's fields
         return ComponentBuilder(loaded, str(config)).build("model")
 
 
