@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# README's main-job command: set-up, then the whole product on generated data in a few minutes
-# (data, training with SC loss, evaluation, export, background replacement on a 720p clip).
-# Usage: bash scripts/quickstart.sh [--out DIR]   (default quickstart_output/)
+# README's main-job command: set-up, then the whole product in a few minutes with the released
+# PP-HumanSegV1-Lite weights (evaluation on generated data, export, background replacement of a
+# real person; training on generated data instead when the weights cannot be had).
+# Usage: bash scripts/quickstart.sh [--out DIR] [--weights RELEASE.pdparams] [--input VIDEO]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
