@@ -8,6 +8,7 @@ a checkpoint must load into its config's model with every parameter present and 
 shape, an inference directory must open in ``pphumanseg_deploy.Predictor``.
 """
 import contextlib
+import hashlib
 import io
 import os
 import shutil
@@ -50,8 +51,8 @@ def fetch(name, kind):
 
 def fetch_url(url, kind):
     """Like :func:`fetch` for a URL outside the catalogue (checked only for being readable)."""
-    name = "url-" + Path(urlparse(url).path).name.split(".")[0]
-    target = cache_home() / name / kind
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]  # same file names, other URLs
+    target = cache_home() / f"url-{Path(urlparse(url).path).name.split('.')[0]}-{digest}" / kind
     if target.is_dir():
         return str(target)
     with tempfile.TemporaryDirectory(dir=_make_home(), prefix=".download.") as folder:
