@@ -10,7 +10,7 @@ import yaml
 from in_process import run_cli
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.core.export_head import ExportHead
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 from pphumanseg.models import ConnectNet
 
 

@@ -6,7 +6,7 @@ import paddle
 import pytest
 
 from pphumanseg.core import checkpoint
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 
 def small_model_and_optimizer():

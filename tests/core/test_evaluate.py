@@ -3,7 +3,7 @@ import paddle
 import pytest
 
 from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, json_safe
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
 
 

@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 COMMANDS = {
     "train": "train a model from a PaddleSeg config",

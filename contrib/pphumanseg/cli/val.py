@@ -25,7 +25,7 @@ def add_augmentation_arguments(parser):
 def augmentation_from_args(args):
     """An InferenceAugmentation from the flags, or None to use the config's test_config."""
     from pphumanseg.core.evaluate import InferenceAugmentation
-    from pphumanseg.errors import UsageError
+    from pphumanseg.utils.errors import UsageError
 
     if args.is_slide and not (args.crop_size and args.stride):
         raise UsageError("--is_slide needs --crop_size W H and --stride W H")

@@ -13,7 +13,7 @@ import tempfile
 
 import paddle
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 MODEL_FILE = "model.pdparams"
 OPTIMIZER_FILE = "model.pdopt"

@@ -3,7 +3,7 @@
 A config is a PaddleSeg 2.8 YAML file (``_base_`` inheritance, ``type:`` components from
 paddleseg or pphumanseg) plus ``--opts key=value`` overrides. Everything a user can get wrong in
 it (a missing file, a YAML syntax error, a missing section, a misspelt ``type:``, a dataset root
-that does not exist) is reported as a :class:`~pphumanseg.errors.UsageError` naming the file and
+that does not exist) is reported as a :class:`~pphumanseg.utils.errors.UsageError` naming the file and
 the field, before any training starts.
 """
 import difflib
@@ -13,7 +13,7 @@ import paddle
 import yaml
 from paddleseg.cvlibs import Config, SegBuilder, manager
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 # Lower-case optimizer names that paddleseg's SegBuilder maps to its registered classes.
 _OPTIMIZER_ALIASES = ("sgd", "adam")

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 MODEL_FILE = "model.pdmodel"
 PARAMS_FILE = "model.pdiparams"

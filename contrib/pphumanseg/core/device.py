@@ -1,7 +1,7 @@
 """Device selection and the data-parallel setup shared by the commands."""
 import paddle
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 DEVICES = ("cpu", "gpu")
 

@@ -19,9 +19,9 @@ from paddleseg.utils import logger
 from paddleseg.utils import metrics as ppseg_metrics
 from tqdm import tqdm
 
-from pphumanseg.atomic_write import atomic_write_text
+from pphumanseg.utils.atomic_write import atomic_write_text
 from pphumanseg.metrics.connectivity import SCMetric
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
 
 

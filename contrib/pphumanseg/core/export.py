@@ -35,7 +35,8 @@ import yaml
 from pphumanseg.core import checkpoint
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.core.export_head import ExportHead
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
+from pphumanseg.utils.paddle3_compat import legacy_graph_ops
 
 OUTPUT_OPS = ("argmax", "softmax", "foreground", "none")
 FORMATS = ("paddle", "onnx", "lite")
@@ -170,8 +171,9 @@ def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape, on
 def _save_graph(model, output_op, spec, out_dir):
     net = ExportHead(model, output_op)
     net.eval()
-    paddle.jit.save(paddle.jit.to_static(net, input_spec=spec, full_graph=True),
-                    os.path.join(out_dir, "model"))
+    with legacy_graph_ops():
+        paddle.jit.save(paddle.jit.to_static(net, input_spec=spec, full_graph=True),
+                        os.path.join(out_dir, "model"))
     if not os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
         raise RuntimeError("paddle.jit.save did not write model.pdmodel; FLAGS_enable_pir_api=0 "
                            "must be set before paddle is imported")

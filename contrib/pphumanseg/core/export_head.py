@@ -4,7 +4,7 @@ import paddle.nn.functional as F
 from paddle.base.layer_helper import LayerHelper
 from paddle.framework import in_dynamic_or_pir_mode
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 
 class ExportHead(paddle.nn.Layer):

@@ -22,7 +22,8 @@ from pphumanseg.core.device import make_data_parallel, set_device, world
 from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, log_results
 from pphumanseg.core.loss_terms import loss_terms
 from pphumanseg.core.sampling import EpochBatchSampler, SeededDataset
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
+from pphumanseg.utils.paddle3_compat import cross_entropy_on_paddle3
 
 
 class TrainSchedule:
@@ -178,12 +179,13 @@ def _train_step(train_model, model, optimizer, losses, data):
     """One forward/backward/update; returns [(term name, float value)]."""
     labels = data["label"].astype("int64")
     logits_list = train_model(data["img"])
-    if hasattr(model, "loss_computation"):
-        terms = [(f"loss_{i}", value)
-                 for i, value in enumerate(model.loss_computation(logits_list, losses, data))]
-    else:
-        edges = data["edge"].astype("int64") if "edge" in data else None
-        terms = loss_terms(logits_list, labels, losses, edges)
+    with cross_entropy_on_paddle3():  # configs' losses are mostly paddleseg's CrossEntropyLoss
+        if hasattr(model, "loss_computation"):
+            terms = [(f"loss_{i}", value)
+                     for i, value in enumerate(model.loss_computation(logits_list, losses, data))]
+        else:
+            edges = data["edge"].astype("int64") if "edge" in data else None
+            terms = loss_terms(logits_list, labels, losses, edges)
     loss = paddle.add_n([value.reshape([]) for _, value in terms])
     loss.backward()
     optimizer.step()

@@ -14,7 +14,7 @@ from paddleseg.cvlibs import manager
 from paddleseg.transforms import Compose
 from paddleseg.utils import logger
 
-from pphumanseg._registry import register
+from pphumanseg.utils.registry import register
 
 from .frame_check import LabelMapping, load_frame
 from .frame_list import FrameNamer, drop_repeated_frames, group_streams, read_frame_list

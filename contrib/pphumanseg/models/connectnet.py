@@ -31,7 +31,7 @@ from paddleseg.cvlibs import manager, param_init
 from paddleseg.models import layers
 from paddleseg.utils import utils as paddleseg_utils
 
-from pphumanseg._registry import register
+from pphumanseg.utils.registry import register
 
 logger = logging.getLogger(__name__)
 

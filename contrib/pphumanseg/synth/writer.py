@@ -16,7 +16,7 @@ import os
 import cv2
 import numpy as np
 
-from pphumanseg.atomic_write import atomic_write, atomic_write_text
+from pphumanseg.utils.atomic_write import atomic_write, atomic_write_text
 
 from .presets import get_preset
 from .scene import make_scene, render_clip

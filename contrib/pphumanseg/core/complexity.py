@@ -22,7 +22,7 @@ import paddle
 from paddleseg.cvlibs import SegBuilder
 
 from pphumanseg.core.config import load_config
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 BASE_DIR_NAME = "_base_"
 
