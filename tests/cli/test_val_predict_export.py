@@ -42,7 +42,7 @@ def test_predict_writes_mask_pseudo_colour_and_overlay_for_a_folder(config, trai
     assert mask.shape == image.shape[:2] and set(np.unique(mask)) <= {0, 1}
     assert (out / "pseudo_color" / masks[0]).is_file()
     assert cv2.imread(str(out / "overlay" / frames[0])).shape == image.shape
-    assert not list(out.rglob("*.tmp*"))
+    assert not list(out.rglob(".partial.*"))
     single = tmp_path / "single"
     assert run_cli("predict", "--config", config, "--model_path", trained, "--image_path",
                    folder / frames[0], "--save_dir", single) == 0

@@ -2,17 +2,17 @@
 
 A checkpoint is a directory holding ``model.pdparams``, ``model.pdopt`` (optimizer state, which
 includes the lr scheduler) and ``train_state.json`` (iteration, epoch, best mIoU so far). It is
-written into a hidden temporary directory beside its final place and renamed into place only
-when every file is on disk, so a process killed at any moment leaves the previous checkpoint
-untouched and never a half-written one under the final name.
+written into a hidden staging directory beside its final place and renamed into place only
+when every file is on disk (``pphumanseg.utils.atomic_write``), so a process killed at any moment
+leaves the previous checkpoint (recovered by the next run or reader if the kill came while it was
+moved aside) and never a half-written one under the final name.
 """
 import json
 import os
-import shutil
-import tempfile
 
 import paddle
 
+from pphumanseg.utils.atomic_write import recover_directories, replace_directory, staging_directory
 from pphumanseg.utils.errors import UsageError
 
 MODEL_FILE = "model.pdparams"
@@ -29,11 +29,7 @@ def save_checkpoint(directory, model, optimizer=None, state=None):
         optimizer (paddle.optimizer.Optimizer, optional): its state is saved for resuming.
         state (dict, optional): JSON-serialisable training state (iteration, epoch, ...).
     """
-    directory = os.path.normpath(directory)
-    parent = os.path.dirname(directory) or "."
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.", suffix=".tmp", dir=parent)
-    try:
+    with staging_directory(directory) as staging:
         paddle.save(model.state_dict(), os.path.join(staging, MODEL_FILE))
         if optimizer is not None:
             paddle.save(_rename_optimizer_state(optimizer.state_dict(), _structured_names(model)),
@@ -41,29 +37,7 @@ def save_checkpoint(directory, model, optimizer=None, state=None):
         if state is not None:
             with open(os.path.join(staging, STATE_FILE), "w") as file:
                 json.dump(state, file, indent=2)
-        _replace_directory(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _replace_directory(source, target):
-    """Renames ``source`` to ``target``; an existing ``target`` is moved aside first, then removed."""
-    if not os.path.exists(target):
-        os.rename(source, target)
-        return
-    retired = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", suffix=".old",
-                               dir=os.path.dirname(target) or ".")
-    os.rename(target, os.path.join(retired, "previous"))
-    os.rename(source, target)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def remove_stale_staging(parent):
-    """Deletes staging directories that a killed process left in ``parent`` (hidden, .tmp/.old)."""
-    for name in os.listdir(parent) if os.path.isdir(parent) else ():
-        if name.startswith(".") and name.endswith((".tmp", ".old")):
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+        replace_directory(staging, directory)
 
 
 def load_resume_state(directory):
@@ -75,6 +49,7 @@ def load_resume_state(directory):
     Raises:
         UsageError: one line naming the file that is missing or unreadable.
     """
+    recover_directories(os.path.dirname(os.path.abspath(directory)))
     if not os.path.isdir(directory):
         raise UsageError(f"--resume_model {directory}: checkpoint directory not found")
     missing = [name for name in (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)

@@ -13,13 +13,14 @@ program format, which ``pphumanseg export`` writes; paddle_lite_opt 2.13 cannot 
   converting, ``paddle_lite_opt --print_model_ops`` is asked, per target, whether Lite has a kernel
   for every op of the graph; any op it lacks stops the conversion with the op names.
 
-Every file is written under a temporary name and renamed when complete.
+Every file is written under a temporary name and renamed when complete (``atomic_write``).
 """
 import os
 import shutil
 import subprocess
 import sys
 
+from pphumanseg.utils.atomic_write import atomic_write
 from pphumanseg.utils.errors import UsageError
 
 MODEL_FILE = "model.pdmodel"
@@ -73,15 +74,17 @@ def to_onnx(save_dir, source_dir=None):
         if not os.path.isfile(os.path.join(source_dir, name)):
             raise ConversionError(f"{os.path.join(source_dir, name)}: not found")
     target = os.path.join(save_dir, ONNX_FILE)
-    partial = os.path.join(save_dir, ".partial." + ONNX_FILE)
-    # paddle2onnx logs and swallows its own conversion errors; a missing file is the signal.
-    paddle2onnx.export(os.path.join(source_dir, MODEL_FILE), os.path.join(source_dir, PARAMS_FILE),
-                       save_file=partial, opset_version=ONNX_OPSET, auto_upgrade_opset=True,
-                       enable_onnx_checker=True, enable_optimize=True, optimize_tool=None)
-    if not os.path.isfile(partial):
-        raise ConversionError(f"{source_dir}: paddle2onnx could not convert {MODEL_FILE} "
-                              f"(see its log above)")
-    os.replace(partial, target)
+
+    def write(temporary):
+        # paddle2onnx logs and swallows its own conversion errors; a missing file is the signal.
+        paddle2onnx.export(os.path.join(source_dir, MODEL_FILE), os.path.join(source_dir, PARAMS_FILE),
+                           save_file=temporary, opset_version=ONNX_OPSET, auto_upgrade_opset=True,
+                           enable_onnx_checker=True, enable_optimize=True, optimize_tool=None)
+        if not os.path.isfile(temporary):
+            raise ConversionError(f"{source_dir}: paddle2onnx could not convert {MODEL_FILE} "
+                                  f"(see its log above)")
+
+    atomic_write(target, write)
     return target
 
 
@@ -131,14 +134,16 @@ def to_lite(save_dir, target):
     if unsupported:
         raise ConversionError(
             f"{save_dir}: Paddle Lite ({target}) has no kernel for op(s) {', '.join(unsupported)}")
-    name = f"model_{target}"
-    partial = os.path.join(save_dir, ".partial." + name)
-    _lite_opt([f"--model_file={os.path.join(save_dir, MODEL_FILE)}",
-               f"--param_file={os.path.join(save_dir, PARAMS_FILE)}",
-               f"--valid_targets={target}", "--optimize_out_type=naive_buffer",
-               f"--optimize_out={partial}"])
-    if not os.path.isfile(partial + ".nb"):
-        raise ConversionError(f"{save_dir}: paddle_lite_opt wrote no {name}.nb for {target}")
-    target_path = os.path.join(save_dir, name + ".nb")
-    os.replace(partial + ".nb", target_path)
-    return target_path
+    path = os.path.join(save_dir, f"model_{target}.nb")
+
+    def write(temporary):
+        _lite_opt([f"--model_file={os.path.join(save_dir, MODEL_FILE)}",
+                   f"--param_file={os.path.join(save_dir, PARAMS_FILE)}",
+                   f"--valid_targets={target}", "--optimize_out_type=naive_buffer",
+                   f"--optimize_out={temporary[:-len('.nb')]}"])  # paddle_lite_opt appends .nb
+        if not os.path.isfile(temporary):
+            raise ConversionError(f"{save_dir}: paddle_lite_opt wrote no {os.path.basename(path)} "
+                                  f"for {target}")
+
+    atomic_write(path, write)
+    return path

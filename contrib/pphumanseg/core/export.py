@@ -27,7 +27,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import paddle
 import yaml
@@ -35,6 +34,7 @@ import yaml
 from pphumanseg.core import checkpoint
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.core.export_head import ExportHead
+from pphumanseg.utils.atomic_write import staging_directory
 from pphumanseg.utils.errors import UsageError
 from pphumanseg.utils.paddle3_compat import legacy_graph_ops
 
@@ -81,10 +81,7 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     if not os.path.isfile(model_path):
         raise UsageError(f"--model_path {model_path}: file not found")
     conversions = [fmt for fmt in formats if fmt != "paddle"]
-    parent = os.path.dirname(os.path.abspath(save_dir))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".export.", dir=parent)
-    try:
+    with staging_directory(save_dir) as staging:
         onnx_graph = os.path.join(staging, ONNX_GRAPH_DIR) if "onnx" in conversions else None
         shape = _run_jit_save(config_path, opts, model_path, staging, output_op, input_shape,
                               onnx_graph)
@@ -104,8 +101,6 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
             written.update({fmt: [os.path.relpath(p, staging) for p in paths]
                             for fmt, paths in converted.items()})
         _publish(staging, save_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return {fmt: [os.path.join(save_dir, name) for name in names] for fmt, names in written.items()}
 
 
@@ -139,7 +134,6 @@ def _publish(staging, save_dir):
     """
     if not os.path.exists(save_dir):
         os.rename(staging, save_dir)
-        os.makedirs(staging)  # so the caller's cleanup finds a directory
         return
     if not os.path.isdir(save_dir):
         raise UsageError(f"--save_dir {save_dir}: exists and is not a directory")

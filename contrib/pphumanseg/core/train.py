@@ -22,6 +22,7 @@ from pphumanseg.core.device import make_data_parallel, set_device, world
 from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, log_results
 from pphumanseg.core.loss_terms import loss_terms
 from pphumanseg.core.sampling import EpochBatchSampler, SeededDataset
+from pphumanseg.utils.atomic_write import recover_directories
 from pphumanseg.utils.errors import UsageError
 from pphumanseg.utils.paddle3_compat import cross_entropy_on_paddle3
 
@@ -136,7 +137,7 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
     vdl_writer = None
     if writes:
         os.makedirs(save_dir, exist_ok=True)
-        checkpoint.remove_stale_staging(save_dir)
+        recover_directories(save_dir)
         if use_vdl:
             from visualdl import LogWriter
             vdl_writer = LogWriter(logdir=save_dir)

@@ -1,18 +1,34 @@
-"""Write a file through a temporary name in the same folder, so readers never see it partial."""
+"""Files and directories that readers see complete or not at all.
+
+A file is written under a hidden temporary name in its folder (``.partial.<name>``, which keeps
+the extension: OpenCV picks its encoder from it) and renamed into place. A directory is built in
+a hidden staging directory beside it (``.<name>.<random>.tmp``) and renamed into place; an older
+directory of that name is first moved aside into ``.<name>.<random>.old/previous``, and
+:func:`recover_directories` puts it back if a kill came between the two renames.
+"""
+import contextlib
+import glob
 import os
+import shutil
+import tempfile
+
+PARTIAL_PREFIX = ".partial."
+
+
+def partial_path(path):
+    """The temporary name :func:`atomic_write` writes ``path`` under."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, PARTIAL_PREFIX + name)
 
 
 def atomic_write(path, writer):
     """Calls ``writer(temporary_path)`` and renames the result to ``path``.
 
-    The temporary name keeps ``path``'s extension (OpenCV picks its encoder from it). The folder
-    is created if needed; on any failure, including ``writer`` returning False (as ``cv2.imwrite``
-    does), the temporary file is removed and ``path`` is left as it was.
+    The folder is created if needed; on any failure, including ``writer`` returning False (as
+    ``cv2.imwrite`` does), the temporary file is removed and ``path`` is left as it was.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    root, extension = os.path.splitext(path)
-    temporary = f"{root}.tmp{extension}"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    temporary = partial_path(path)
     try:
         if writer(temporary) is False:
             raise OSError(f"{path}: cannot write")
@@ -28,3 +44,44 @@ def atomic_write_text(path, text):
             handle.write(text)
 
     atomic_write(path, write)
+
+
+@contextlib.contextmanager
+def staging_directory(target):
+    """Yields a new hidden directory beside ``target`` to build it in; whatever is left of it when
+    the block ends (everything, unless it was renamed into place) is removed."""
+    parent = os.path.dirname(os.path.abspath(target))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=parent)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def replace_directory(source, target):
+    """Renames ``source`` to ``target``; an existing ``target`` is moved aside first, then removed."""
+    if not os.path.exists(target):
+        os.rename(source, target)
+        return
+    retired = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", suffix=".old",
+                               dir=os.path.dirname(os.path.abspath(target)))
+    os.rename(target, os.path.join(retired, "previous"))
+    os.rename(source, target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def recover_directories(parent):
+    """Repairs what killed writers left in ``parent``: a directory moved aside by
+    :func:`replace_directory` whose replacement never arrived is renamed back, and every other
+    staging or retired directory is deleted."""
+    if not os.path.isdir(parent):
+        return
+    for retired in sorted(glob.glob(os.path.join(parent, ".*.old"))):
+        target = os.path.join(parent, os.path.basename(retired)[1:].rsplit(".", 2)[0])
+        previous = os.path.join(retired, "previous")
+        if not os.path.exists(target) and os.path.isdir(previous):
+            os.rename(previous, target)
+    for name in os.listdir(parent):
+        if name.startswith(".") and name.endswith((".tmp", ".old")):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
