@@ -1,12 +1,13 @@
 """``pphumanseg export``: deploy.yaml + model.pdmodel + model.pdiparams (+ ONNX / Paddle Lite)."""
 from pphumanseg.cli.val import add_config_arguments
+from pphumanseg.core.model_files import OUTPUT_OPS
 
 
 def add_arguments(parser):
     add_config_arguments(parser)
     parser.add_argument("--model_path", required=True, help="model.pdparams to export")
     parser.add_argument("--save_dir", default="output/inference_model")
-    parser.add_argument("--output_op", choices=("argmax", "softmax", "foreground", "none"),
+    parser.add_argument("--output_op", choices=OUTPUT_OPS,
                         default="softmax",
                         help="argmax: int32 [N,H,W]; softmax: float32 [N,C,H,W]; foreground (two "
                              "classes, fastest): float32 [N,1,H,W] probability of class 1; "

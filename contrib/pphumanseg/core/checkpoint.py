@@ -12,12 +12,10 @@ import os
 
 import paddle
 
+from pphumanseg.core.model_files import (CHECKPOINT_OPTIMIZER_FILE, CHECKPOINT_STATE_FILE,
+                                         CHECKPOINT_WEIGHTS_FILE)
 from pphumanseg.utils.atomic_write import recover_directories, replace_directory, staging_directory
 from pphumanseg.utils.errors import UsageError
-
-MODEL_FILE = "model.pdparams"
-OPTIMIZER_FILE = "model.pdopt"
-STATE_FILE = "train_state.json"
 
 
 def save_checkpoint(directory, model, optimizer=None, state=None):
@@ -30,12 +28,12 @@ def save_checkpoint(directory, model, optimizer=None, state=None):
         state (dict, optional): JSON-serialisable training state (iteration, epoch, ...).
     """
     with staging_directory(directory) as staging:
-        paddle.save(model.state_dict(), os.path.join(staging, MODEL_FILE))
+        paddle.save(model.state_dict(), os.path.join(staging, CHECKPOINT_WEIGHTS_FILE))
         if optimizer is not None:
             paddle.save(_rename_optimizer_state(optimizer.state_dict(), _structured_names(model)),
-                        os.path.join(staging, OPTIMIZER_FILE))
+                        os.path.join(staging, CHECKPOINT_OPTIMIZER_FILE))
         if state is not None:
-            with open(os.path.join(staging, STATE_FILE), "w") as file:
+            with open(os.path.join(staging, CHECKPOINT_STATE_FILE), "w") as file:
                 json.dump(state, file, indent=2)
         replace_directory(staging, directory)
 
@@ -52,13 +50,13 @@ def load_resume_state(directory):
     recover_directories(os.path.dirname(os.path.abspath(directory)))
     if not os.path.isdir(directory):
         raise UsageError(f"--resume_model {directory}: checkpoint directory not found")
-    missing = [name for name in (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)
-               if not os.path.isfile(os.path.join(directory, name))]
+    files = (CHECKPOINT_WEIGHTS_FILE, CHECKPOINT_OPTIMIZER_FILE, CHECKPOINT_STATE_FILE)
+    missing = [name for name in files if not os.path.isfile(os.path.join(directory, name))]
     if missing:
         raise UsageError(f"--resume_model {directory}: incomplete checkpoint, missing {', '.join(missing)}")
-    state_path = os.path.join(directory, STATE_FILE)
-    model_state = load_weights(os.path.join(directory, MODEL_FILE))
-    optimizer_state = load_weights(os.path.join(directory, OPTIMIZER_FILE))
+    state_path = os.path.join(directory, CHECKPOINT_STATE_FILE)
+    model_state = load_weights(os.path.join(directory, CHECKPOINT_WEIGHTS_FILE))
+    optimizer_state = load_weights(os.path.join(directory, CHECKPOINT_OPTIMIZER_FILE))
     try:
         with open(state_path) as file:
             state = json.load(file)

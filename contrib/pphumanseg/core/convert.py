@@ -20,12 +20,10 @@ import shutil
 import subprocess
 import sys
 
+from pphumanseg.core.model_files import EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE, ONNX_FILE
 from pphumanseg.utils.atomic_write import atomic_write
 from pphumanseg.utils.errors import UsageError
 
-MODEL_FILE = "model.pdmodel"
-PARAMS_FILE = "model.pdiparams"
-ONNX_FILE = "model.onnx"
 LITE_TARGETS = ("x86", "arm")
 ONNX_OPSET = 11
 
@@ -46,8 +44,8 @@ def convert(save_dir, formats, onnx_source=None):
     Returns:
         dict[str, list[str]]: format -> paths written (or, for 'paddle', present) in ``save_dir``.
     """
-    model_file = os.path.join(save_dir, MODEL_FILE)
-    params_file = os.path.join(save_dir, PARAMS_FILE)
+    model_file = os.path.join(save_dir, EXPORTED_GRAPH_FILE)
+    params_file = os.path.join(save_dir, EXPORTED_PARAMS_FILE)
     if not os.path.isfile(model_file):
         pir_file = os.path.join(save_dir, "model.json")
         hint = (" (found model.json: re-export with FLAGS_enable_pir_api=0 set before paddle is "
@@ -70,18 +68,19 @@ def to_onnx(save_dir, source_dir=None):
     import paddle2onnx
 
     source_dir = source_dir or save_dir
-    for name in (MODEL_FILE, PARAMS_FILE):
+    for name in (EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE):
         if not os.path.isfile(os.path.join(source_dir, name)):
             raise ConversionError(f"{os.path.join(source_dir, name)}: not found")
     target = os.path.join(save_dir, ONNX_FILE)
 
     def write(temporary):
         # paddle2onnx logs and swallows its own conversion errors; a missing file is the signal.
-        paddle2onnx.export(os.path.join(source_dir, MODEL_FILE), os.path.join(source_dir, PARAMS_FILE),
-                           save_file=temporary, opset_version=ONNX_OPSET, auto_upgrade_opset=True,
+        paddle2onnx.export(os.path.join(source_dir, EXPORTED_GRAPH_FILE),
+                           os.path.join(source_dir, EXPORTED_PARAMS_FILE), save_file=temporary,
+                           opset_version=ONNX_OPSET, auto_upgrade_opset=True,
                            enable_onnx_checker=True, enable_optimize=True, optimize_tool=None)
         if not os.path.isfile(temporary):
-            raise ConversionError(f"{source_dir}: paddle2onnx could not convert {MODEL_FILE} "
+            raise ConversionError(f"{source_dir}: paddle2onnx could not convert {EXPORTED_GRAPH_FILE} "
                                   f"(see its log above)")
 
     atomic_write(target, write)
@@ -112,8 +111,8 @@ def lite_unsupported_ops(save_dir, target):
     each place (target or host) with a kernel for it.
     """
     report = _lite_opt(["--print_model_ops=true", f"--valid_targets={target}",
-                        f"--model_file={os.path.join(save_dir, MODEL_FILE)}",
-                        f"--param_file={os.path.join(save_dir, PARAMS_FILE)}"], check=False)
+                        f"--model_file={os.path.join(save_dir, EXPORTED_GRAPH_FILE)}",
+                        f"--param_file={os.path.join(save_dir, EXPORTED_PARAMS_FILE)}"], check=False)
     lines = report.splitlines()
     header = next((i for i, line in enumerate(lines) if line.split()[:1] == ["OP_name"]), None)
     if header is None:
@@ -137,8 +136,8 @@ def to_lite(save_dir, target):
     path = os.path.join(save_dir, f"model_{target}.nb")
 
     def write(temporary):
-        _lite_opt([f"--model_file={os.path.join(save_dir, MODEL_FILE)}",
-                   f"--param_file={os.path.join(save_dir, PARAMS_FILE)}",
+        _lite_opt([f"--model_file={os.path.join(save_dir, EXPORTED_GRAPH_FILE)}",
+                   f"--param_file={os.path.join(save_dir, EXPORTED_PARAMS_FILE)}",
                    f"--valid_targets={target}", "--optimize_out_type=naive_buffer",
                    f"--optimize_out={temporary[:-len('.nb')]}"])  # paddle_lite_opt appends .nb
         if not os.path.isfile(temporary):

@@ -34,15 +34,13 @@ import yaml
 from pphumanseg.core import checkpoint
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.core.export_head import ExportHead
+from pphumanseg.core.model_files import (DEPLOY_FILE, EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE,
+                                         OUTPUT_OPS)
 from pphumanseg.utils.atomic_write import staging_directory
 from pphumanseg.utils.errors import UsageError
 from pphumanseg.utils.paddle3_compat import legacy_graph_ops
 
-OUTPUT_OPS = ("argmax", "softmax", "foreground", "none")
 FORMATS = ("paddle", "onnx", "lite")
-MODEL_FILE = "model.pdmodel"
-PARAMS_FILE = "model.pdiparams"
-DEPLOY_FILE = "deploy.yaml"
 # ONNX Runtime's NCHWc block: 16 channels with AVX-512, 8 with AVX2 (16 serves both).
 ONNX_CHANNEL_MULTIPLE = 16
 ONNX_GRAPH_DIR = ".onnx_graph"
@@ -85,12 +83,12 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
         onnx_graph = os.path.join(staging, ONNX_GRAPH_DIR) if "onnx" in conversions else None
         shape = _run_jit_save(config_path, opts, model_path, staging, output_op, input_shape,
                               onnx_graph)
-        deploy = {"Deploy": {"model": MODEL_FILE, "params": PARAMS_FILE,
+        deploy = {"Deploy": {"model": EXPORTED_GRAPH_FILE, "params": EXPORTED_PARAMS_FILE,
                              "transforms": config.val_dataset_cfg.get("transforms", []),
                              "input_shape": shape, "output_op": output_op}}
         with open(os.path.join(staging, DEPLOY_FILE), "w") as file:
             yaml.safe_dump(deploy, file, sort_keys=False)
-        written = {"paddle": [DEPLOY_FILE, MODEL_FILE, PARAMS_FILE]}
+        written = {"paddle": [DEPLOY_FILE, EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE]}
         if conversions:
             from pphumanseg.core.convert import convert
 
@@ -168,7 +166,7 @@ def _save_graph(model, output_op, spec, out_dir):
     with legacy_graph_ops():
         paddle.jit.save(paddle.jit.to_static(net, input_spec=spec, full_graph=True),
                         os.path.join(out_dir, "model"))
-    if not os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
+    if not os.path.isfile(os.path.join(out_dir, EXPORTED_GRAPH_FILE)):
         raise RuntimeError("paddle.jit.save did not write model.pdmodel; FLAGS_enable_pir_api=0 "
                            "must be set before paddle is imported")
 
