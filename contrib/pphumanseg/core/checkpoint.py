@@ -15,7 +15,7 @@ import paddle
 from pphumanseg.core.model_files import (CHECKPOINT_OPTIMIZER_FILE, CHECKPOINT_STATE_FILE,
                                          CHECKPOINT_WEIGHTS_FILE)
 from pphumanseg.utils.atomic_write import recover_directories, replace_directory, staging_directory
-from pphumanseg.utils.errors import UsageError
+from pphumanseg.utils.errors import ParameterError, UsageError
 
 
 def save_checkpoint(directory, model, optimizer=None, state=None):
@@ -49,11 +49,12 @@ def load_resume_state(directory):
     """
     recover_directories(os.path.dirname(os.path.abspath(directory)))
     if not os.path.isdir(directory):
-        raise UsageError(f"--resume_model {directory}: checkpoint directory not found")
+        raise ParameterError("resume_model", directory, "checkpoint directory not found")
     files = (CHECKPOINT_WEIGHTS_FILE, CHECKPOINT_OPTIMIZER_FILE, CHECKPOINT_STATE_FILE)
     missing = [name for name in files if not os.path.isfile(os.path.join(directory, name))]
     if missing:
-        raise UsageError(f"--resume_model {directory}: incomplete checkpoint, missing {', '.join(missing)}")
+        raise ParameterError("resume_model", directory,
+                             f"incomplete checkpoint, missing {', '.join(missing)}")
     state_path = os.path.join(directory, CHECKPOINT_STATE_FILE)
     model_state = load_weights(os.path.join(directory, CHECKPOINT_WEIGHTS_FILE))
     optimizer_state = load_weights(os.path.join(directory, CHECKPOINT_OPTIMIZER_FILE))

@@ -1,7 +1,7 @@
 """Device selection and the data-parallel setup shared by the commands."""
 import paddle
 
-from pphumanseg.utils.errors import UsageError
+from pphumanseg.utils.errors import ParameterError
 
 DEVICES = ("cpu", "gpu")
 
@@ -20,10 +20,10 @@ def set_device(device=None):
         device = "gpu" if usable else "cpu"
     if device == "gpu":
         if not paddle.is_compiled_with_cuda():
-            raise UsageError("--device gpu: this PaddlePaddle build has no CUDA support "
-                             f"(paddle {paddle.__version__}); install paddlepaddle-gpu or use --device cpu")
+            raise ParameterError("device", device, "this PaddlePaddle build has no CUDA support "
+                                 f"(paddle {paddle.__version__}); install paddlepaddle-gpu or use cpu")
         if paddle.device.cuda.device_count() == 0:
-            raise UsageError("--device gpu: no CUDA device is visible; use --device cpu")
+            raise ParameterError("device", device, "no CUDA device is visible; use cpu")
     paddle.set_device(device)
     return device
 

@@ -23,6 +23,7 @@ their layout (see ``ConnectNet.channel_aligned``). ``model.pdmodel`` and the Pad
 keep the trained channel counts (on ARM the padding would be extra work).
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -37,7 +38,7 @@ from pphumanseg.core.export_head import ExportHead
 from pphumanseg.core.model_files import (DEPLOY_FILE, EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE,
                                          OUTPUT_OPS)
 from pphumanseg.utils.atomic_write import staging_directory
-from pphumanseg.utils.errors import UsageError
+from pphumanseg.utils.errors import ParameterError, UsageError
 from pphumanseg.utils.paddle3_compat import legacy_graph_ops
 
 FORMATS = ("paddle", "onnx", "lite")
@@ -51,7 +52,7 @@ def parse_formats(text):
     formats = [item.strip() for item in text.split(",") if item.strip()]
     unknown = [item for item in formats if item not in FORMATS]
     if unknown:
-        raise UsageError(f"--formats {text}: unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+        raise ParameterError("formats", text, f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
     return ["paddle"] + [item for item in formats if item != "paddle"]
 
 
@@ -72,12 +73,12 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
         dict: format -> list of files written in ``save_dir``.
     """
     if output_op not in OUTPUT_OPS:
-        raise UsageError(f"--output_op {output_op}: choose from {', '.join(OUTPUT_OPS)}")
+        raise ParameterError("output_op", output_op, f"choose from {', '.join(OUTPUT_OPS)}")
     if input_shape is not None and (len(input_shape) != 4 or any(d == 0 or d < -1 for d in input_shape)):
-        raise UsageError(f"--input_shape {' '.join(map(str, input_shape))}: expected N C H W (-1 = any)")
+        raise ParameterError("input_shape", " ".join(map(str, input_shape)), "expected N C H W (-1 = any)")
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     if not os.path.isfile(model_path):
-        raise UsageError(f"--model_path {model_path}: file not found")
+        raise ParameterError("model_path", model_path, "file not found")
     conversions = [fmt for fmt in formats if fmt != "paddle"]
     with staging_directory(save_dir) as staging:
         onnx_graph = os.path.join(staging, ONNX_GRAPH_DIR) if "onnx" in conversions else None
@@ -115,7 +116,7 @@ def _run_jit_save(config_path, opts, model_path, out_dir, output_op, input_shape
     env = dict(os.environ, FLAGS_enable_pir_api="0")
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode == 2:
-        raise UsageError(result.stderr.strip().splitlines()[-1])
+        raise _error_from_line(result.stderr.strip().splitlines()[-1])
     if result.returncode != 0:
         raise RuntimeError(f"export subprocess failed ({result.returncode}):\n{result.stderr[-3000:]}")
     with open(os.path.join(out_dir, "input_shape.yaml")) as file:
@@ -134,7 +135,7 @@ def _publish(staging, save_dir):
         os.rename(staging, save_dir)
         return
     if not os.path.isdir(save_dir):
-        raise UsageError(f"--save_dir {save_dir}: exists and is not a directory")
+        raise ParameterError("save_dir", save_dir, "exists and is not a directory")
     produced = set(os.listdir(staging))
     for name in os.listdir(save_dir):
         if name.startswith("model") and name not in produced:
@@ -193,9 +194,24 @@ def main(argv=None):
         _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op,
                   args.input_shape, args.onnx_dir)
     except UsageError as error:
-        print(error, file=sys.stderr)
+        print(_error_line(error), file=sys.stderr)
         return 2
     return 0
+
+
+def _error_line(error):
+    """A UsageError as the subprocess's last line of stderr (JSON), for :func:`_error_from_line`."""
+    if isinstance(error, ParameterError):
+        return json.dumps([error.parameter, error.value, error.problem])
+    return json.dumps([str(error)])
+
+
+def _error_from_line(line):
+    try:
+        fields = json.loads(line)
+    except ValueError:  # argparse's own usage error
+        return UsageError(line)
+    return ParameterError(*fields) if len(fields) == 3 else UsageError(fields[0])
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, log_result
 from pphumanseg.core.loss_terms import loss_terms
 from pphumanseg.core.sampling import EpochBatchSampler, SeededDataset
 from pphumanseg.utils.atomic_write import recover_directories
-from pphumanseg.utils.errors import UsageError
+from pphumanseg.utils.errors import ParameterError, UsageError
 from pphumanseg.utils.paddle3_compat import cross_entropy_on_paddle3
 
 
@@ -249,9 +249,9 @@ def train_from_config(config_path, opts=None, save_dir="output", iters=None, bat
         if not isinstance(config.dic.get(field), int) or config.dic[field] < 1:
             raise UsageError(f"{config_path}: '{field}' must be a positive integer "
                              f"(got {config.dic.get(field)!r})")
-    for flag, value in (("--save_interval", save_interval), ("--log_iters", log_iters)):
+    for parameter, value in (("save_interval", save_interval), ("log_iters", log_iters)):
         if value < 1:
-            raise UsageError(f"{flag} {value}: must be at least 1")
+            raise ParameterError(parameter, value, "must be at least 1")
     paddle.seed(seed or 0)  # weight initialisation
     builder = ComponentBuilder(config, config_path)
     model = builder.build("model")
