@@ -29,6 +29,17 @@ def test_val_reports_iou_sc_and_temporal_stability_and_saves_json(config, traine
     assert json.loads(flipped.read_text())["miou"] != metrics["miou"]
 
 
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_val_of_a_split_in_another_mode_is_a_one_line_error(config, trained, tmp_path, capsys, mode):
+    out = tmp_path / "metrics.json"
+    assert run_cli("val", "--config", config, "--model_path", trained, "--save_json", out,
+                   "--opts", f"val_dataset.mode={mode}") == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"pphumanseg val: error: {config}: val_dataset.mode must be 'val' for evaluation (got "
+        f"'{mode}'): only 'val' items keep labels at the image's own size, where predictions are compared")
+    assert not out.exists()
+
+
 def test_predict_writes_mask_pseudo_colour_and_overlay_for_a_folder(config, trained, videos, tmp_path):
     folder = videos / "images"
     out = tmp_path / "pred"

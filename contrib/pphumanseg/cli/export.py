@@ -1,5 +1,5 @@
 """``pphumanseg export``: deploy.yaml + model.pdmodel + model.pdiparams (+ ONNX / Paddle Lite)."""
-from pphumanseg.cli.val import add_config_arguments
+from pphumanseg.cli.common_flags import add_config_arguments
 from pphumanseg.core.model_files import OUTPUT_OPS
 
 
@@ -20,7 +20,7 @@ def add_arguments(parser):
 def run(args):
     from pphumanseg.core.export import export, parse_formats
 
-    written = export(args.config, args.model_path, args.save_dir, args.output_op, args.input_shape,
-                     parse_formats(args.formats), args.opts)
+    written = export(args.config, args.model_path, args.save_dir, output_op=args.output_op,
+                     input_shape=args.input_shape, formats=parse_formats(args.formats), opts=args.opts)
     for fmt, paths in written.items():
         print(f"{fmt}: {', '.join(paths)}")

@@ -28,7 +28,7 @@ def set_device(device=None):
     return device
 
 
-def world():
+def rank_and_process_count():
     """Returns (rank, number of processes) of the current data-parallel job."""
     return paddle.distributed.get_rank(), paddle.distributed.get_world_size()
 
@@ -42,7 +42,7 @@ def make_data_parallel(model, device):
     Returns:
         tuple: (model to call in training, the plain model whose weights are saved).
     """
-    if world()[1] == 1:
+    if rank_and_process_count()[1] == 1:
         return model, model
     if device == "gpu":
         model = paddle.nn.SyncBatchNorm.convert_sync_batchnorm(model)

@@ -192,6 +192,15 @@ def json_safe(results):
     return {key: clean(value) for key, value in results.items()}
 
 
+def check_val_mode(dataset, config_path):
+    """Raises UsageError unless ``dataset`` (the config's val_dataset) is in mode 'val', the only
+    mode whose labels keep each image's own size, which :func:`evaluate` compares at."""
+    mode = getattr(dataset, "mode", "val")
+    if mode != "val":
+        raise UsageError(f"{config_path}: val_dataset.mode must be 'val' for evaluation (got {mode!r}): "
+                         "only 'val' items keep labels at the image's own size, where predictions are compared")
+
+
 def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, num_workers=0,
                          device=None, save_json=None, progress=True):
     """``pphumanseg val``: evaluates a checkpoint on the config's ``val_dataset``.
@@ -223,6 +232,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     if getattr(dataset, "temporal", False):
         raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "
                          "frames and measures temporal stability over consecutive_pairs() itself")
+    check_val_mode(dataset, config_path)
     if len(dataset) == 0:
         raise UsageError(f"{config_path}: val_dataset has no samples")
     if augmentation is None:
