@@ -11,6 +11,8 @@ import collections
 import json
 import math
 import time
+from dataclasses import dataclass
+from typing import List, Optional, Union
 
 import numpy as np
 import paddle
@@ -25,6 +27,7 @@ from pphumanseg.utils.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
 
 
+@dataclass
 class InferenceAugmentation:
     """PaddleSeg's test_config options: flips, scales and sliding-window inference.
 
@@ -37,14 +40,12 @@ class InferenceAugmentation:
         stride (list[int], optional): sliding window step.
     """
 
-    def __init__(self, scales=1.0, flip_horizontal=False, flip_vertical=False, is_slide=False,
-                 crop_size=None, stride=None):
-        self.scales = scales
-        self.flip_horizontal = flip_horizontal
-        self.flip_vertical = flip_vertical
-        self.is_slide = is_slide
-        self.crop_size = crop_size
-        self.stride = stride
+    scales: Union[float, List[float]] = 1.0
+    flip_horizontal: bool = False
+    flip_vertical: bool = False
+    is_slide: bool = False
+    crop_size: Optional[List[int]] = None
+    stride: Optional[List[int]] = None
 
     @classmethod
     def from_test_config(cls, test_config):
@@ -192,9 +193,13 @@ def json_safe(results):
     return {key: clean(value) for key, value in results.items()}
 
 
-def check_val_mode(dataset, config_path):
-    """Raises UsageError unless ``dataset`` (the config's val_dataset) is in mode 'val', the only
-    mode whose labels keep each image's own size, which :func:`evaluate` compares at."""
+def check_val_dataset(dataset, config_path):
+    """Raises UsageError unless the config's val_dataset gives what :func:`evaluate` compares:
+    single frames (it measures temporal stability over ``consecutive_pairs()`` itself) whose
+    labels keep the image's own size (mode 'val')."""
+    if getattr(dataset, "temporal", False):
+        raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "
+                         "frames and measures temporal stability over consecutive_pairs() itself")
     mode = getattr(dataset, "mode", "val")
     if mode != "val":
         raise UsageError(f"{config_path}: val_dataset.mode must be 'val' for evaluation (got {mode!r}): "
@@ -229,10 +234,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     model = builder.build("model")
     checkpoint.load_into(model, model_path)
     dataset = builder.build("val_dataset")
-    if getattr(dataset, "temporal", False):
-        raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "
-                         "frames and measures temporal stability over consecutive_pairs() itself")
-    check_val_mode(dataset, config_path)
+    check_val_dataset(dataset, config_path)
     if len(dataset) == 0:
         raise UsageError(f"{config_path}: val_dataset has no samples")
     if augmentation is None:

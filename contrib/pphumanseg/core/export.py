@@ -5,7 +5,7 @@ output_op``; the transforms are the config's val transforms), ``model.pdmodel`` 
 ``model.pdiparams``, and, with ``formats``, what ``pphumanseg.core.convert`` makes of them
 (ONNX, Paddle Lite). Paddle 3 writes the legacy ``.pdmodel`` only when ``FLAGS_enable_pir_api=0``
 is in the environment before paddle is imported, so the ``jit.save`` step runs in a subprocess
-(``python -m pphumanseg.core.export``). Everything is produced in a staging directory and moved
+(``python -m pphumanseg.core.export ARGUMENTS_JSON``). Everything is produced in a staging directory and moved
 into ``save_dir`` only when complete.
 
 Output tensors (as in PaddleSeg): ``argmax`` -> int32 [N, H, W]; ``softmax`` -> float32
@@ -22,7 +22,6 @@ produce NaN; the sigmoid cannot overflow.
 their layout (see ``ConnectNet.channel_aligned``). ``model.pdmodel`` and the Paddle Lite models
 keep the trained channel counts (on ARM the padding would be extra work).
 """
-import argparse
 import json
 import os
 import shutil
@@ -82,8 +81,9 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     conversions = [fmt for fmt in formats if fmt != "paddle"]
     with staging_directory(save_dir) as staging:
         onnx_graph = os.path.join(staging, ONNX_GRAPH_DIR) if "onnx" in conversions else None
-        shape = _run_jit_save(config_path, opts, model_path, staging, output_op, input_shape,
-                              onnx_graph)
+        shape = _run_jit_save(config_path=config_path, opts=opts, model_path=model_path,
+                              out_dir=staging, output_op=output_op, input_shape=input_shape,
+                              onnx_dir=onnx_graph)
         deploy = {"Deploy": {"model": EXPORTED_GRAPH_FILE, "params": EXPORTED_PARAMS_FILE,
                              "transforms": config.val_dataset_cfg.get("transforms", []),
                              "input_shape": shape, "output_op": output_op}}
@@ -103,25 +103,23 @@ def export(config_path, model_path, save_dir, output_op="softmax", input_shape=N
     return {fmt: [os.path.join(save_dir, name) for name in names] for fmt, names in written.items()}
 
 
-def _run_jit_save(config_path, opts, model_path, out_dir, output_op, input_shape, onnx_dir=None):
-    """Runs the legacy-format ``jit.save`` in a fresh interpreter; returns the input shape used."""
-    command = [sys.executable, "-m", "pphumanseg.core.export", "--config", config_path,
-               "--model_path", model_path, "--out_dir", out_dir, "--output_op", output_op]
-    if onnx_dir is not None:
-        command += ["--onnx_dir", onnx_dir]
-    if input_shape is not None:
-        command += ["--input_shape", *map(str, input_shape)]
-    if opts:
-        command += ["--opts", *opts]
+def _run_jit_save(**arguments):
+    """Runs :func:`_jit_save` (legacy format) in a fresh interpreter; returns the input shape used.
+
+    The arguments go in as one JSON argument; a UsageError comes back as a JSON line on stderr.
+    """
+    command = [sys.executable, "-m", "pphumanseg.core.export", json.dumps(arguments)]
     env = dict(os.environ, FLAGS_enable_pir_api="0")
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode == 2:
-        raise _error_from_line(result.stderr.strip().splitlines()[-1])
+        fields = json.loads(result.stderr.strip().splitlines()[-1])
+        raise ParameterError(*fields) if len(fields) == 3 else UsageError(*fields)
     if result.returncode != 0:
         raise RuntimeError(f"export subprocess failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    with open(os.path.join(out_dir, "input_shape.yaml")) as file:
+    shape_file = os.path.join(arguments["out_dir"], "input_shape.yaml")
+    with open(shape_file) as file:
         shape = yaml.safe_load(file)
-    os.remove(os.path.join(out_dir, "input_shape.yaml"))
+    os.remove(shape_file)
     return shape
 
 
@@ -181,37 +179,15 @@ def _model_in_channels(model):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="internal: legacy-format jit.save for pphumanseg export")
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--model_path", required=True)
-    parser.add_argument("--out_dir", required=True)
-    parser.add_argument("--output_op", choices=OUTPUT_OPS, required=True)
-    parser.add_argument("--input_shape", type=int, nargs=4)
-    parser.add_argument("--onnx_dir")
-    parser.add_argument("--opts", nargs="+")
-    args = parser.parse_args(argv)
     try:
-        _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op,
-                  args.input_shape, args.onnx_dir)
+        _jit_save(**json.loads((argv or sys.argv[1:])[0]))
+    except ParameterError as error:
+        print(json.dumps([error.parameter, error.value, error.problem]), file=sys.stderr)
+        return 2
     except UsageError as error:
-        print(_error_line(error), file=sys.stderr)
+        print(json.dumps([str(error)]), file=sys.stderr)
         return 2
     return 0
-
-
-def _error_line(error):
-    """A UsageError as the subprocess's last line of stderr (JSON), for :func:`_error_from_line`."""
-    if isinstance(error, ParameterError):
-        return json.dumps([error.parameter, error.value, error.problem])
-    return json.dumps([str(error)])
-
-
-def _error_from_line(line):
-    try:
-        fields = json.loads(line)
-    except ValueError:  # argparse's own usage error
-        return UsageError(line)
-    return ParameterError(*fields) if len(fields) == 3 else UsageError(fields[0])
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from paddleseg.utils.timer import TimeAverager, calculate_eta
 from pphumanseg.core import checkpoint
 from pphumanseg.core.config import ComponentBuilder, check_dataset_root, load_config
 from pphumanseg.core.device import make_data_parallel, rank_and_process_count, set_device
-from pphumanseg.core.evaluate import InferenceAugmentation, check_val_mode, evaluate, log_results
+from pphumanseg.core.evaluate import InferenceAugmentation, check_val_dataset, evaluate, log_results
 from pphumanseg.core.loss_terms import loss_terms
 from pphumanseg.core.sampling import EpochBatchSampler, SeededDataset
 from pphumanseg.utils.atomic_write import recover_directories
@@ -261,12 +261,11 @@ def train_from_config(config_path, opts=None, save_dir="output", *, iters=None, 
     model = builder.build("model")
     train_dataset = builder.build("train_dataset")
     val_dataset = builder.build("val_dataset") if do_eval else None
-    for section, dataset in (("train_dataset", train_dataset), ("val_dataset", val_dataset)):
-        if getattr(dataset, "temporal", False):
-            raise UsageError(f"{config_path}: {section}.temporal must be false: training and "
-                             "evaluation take single frames, not frame pairs")
+    if getattr(train_dataset, "temporal", False):
+        raise UsageError(f"{config_path}: train_dataset.temporal must be false: training takes "
+                         "single frames, not frame pairs")
     if val_dataset is not None:
-        check_val_mode(val_dataset, config_path)
+        check_val_dataset(val_dataset, config_path)
     schedule = TrainSchedule(config.iters, config.batch_size, save_interval=save_interval,
                              log_iters=log_iters, keep_checkpoint_max=keep_checkpoint_max,
                              seed=seed, num_workers=num_workers)

@@ -12,23 +12,15 @@ import os
 import shutil
 import tempfile
 
-PARTIAL_PREFIX = ".partial."
-
-
-def partial_path(path):
-    """The temporary name :func:`atomic_write` writes ``path`` under."""
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, PARTIAL_PREFIX + name)
-
-
 def atomic_write(path, writer):
     """Calls ``writer(temporary_path)`` and renames the result to ``path``.
 
     The folder is created if needed; on any failure, including ``writer`` returning False (as
     ``cv2.imwrite`` does), the temporary file is removed and ``path`` is left as it was.
     """
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    temporary = partial_path(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    temporary = os.path.join(folder, f".partial.{name}")
     try:
         if writer(temporary) is False:
             raise OSError(f"{path}: cannot write")

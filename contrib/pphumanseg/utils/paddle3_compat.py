@@ -1,35 +1,22 @@
-"""Fixes for running paddleseg 2.8.0 code on PaddlePaddle 3.x, each applied only inside a
-``with`` block and undone on exit (importing pphumanseg applies none of them).
-
-pphumanseg owns its train/eval loop (``pphumanseg.core``) because the commands need things
-paddleseg's loop lacks (atomic checkpoints, per-term loss logs, SC and temporal metrics), but it
-still uses paddleseg's losses, and users' scripts may call paddleseg's own loop. Each fix repairs
-one breakage:
+"""Fixes for running paddleseg 2.8.0 code on PaddlePaddle 3.x, each active only inside a ``with``
+block (importing pphumanseg applies none). Each repairs one breakage:
 
 1. ``CrossEntropyLoss._post_process_loss`` multiplies a float32 mask by ``ones_like(label)``
    (int64); Paddle 3 refuses int/float type promotion.
-2. ``paddleseg.core.train`` averages per-term losses with ``l[0]``; Paddle 3 losses are 0-d, so
-   that indexing fails. Loss terms are reshaped to ``[1]`` as Paddle 2 returned them.
-3. ``utils.metrics.calculate_area`` (paddleseg's ``core.evaluate``) concatenates 0-d sums;
-   Paddle 3 cannot concat 0-d tensors.
+2. ``paddleseg.core.train`` averages per-term losses with ``l[0]``; Paddle 3 losses are 0-d.
+   Loss terms are reshaped to ``[1]`` as Paddle 2 returned them.
+3. ``utils.metrics.calculate_area`` (paddleseg's ``core.evaluate``) concatenates 0-d sums.
 4. In the legacy static graph (``FLAGS_enable_pir_api=0``), ``paddle.multiply`` and
-   ``paddle.logical_and`` call PIR-only ops and raise "must be Value, but got Variable";
-   paddleseg's MobileNetV3 SE block and ``tensor_fusion`` shape checks use them (MobileSeg,
-   PP-HumanSegV2). They fall back to the legacy ops there and are unchanged elsewhere.
+   ``paddle.logical_and`` call PIR-only ops ("must be Value, but got Variable"); paddleseg's
+   MobileNetV3 SE block and ``tensor_fusion`` use them (MobileSeg, PP-HumanSegV2). They fall
+   back to the legacy ops there and are unchanged elsewhere.
 
-Who uses which:
-
-- :func:`cross_entropy_on_paddle3` (fix 1): pphumanseg's training loop
-  (``pphumanseg.core.train.train``, so ``pphumanseg train``) and ``scripts/bench_scl.py``, which
-  compute paddleseg's ``CrossEntropyLoss``.
-- :func:`paddleseg_training_on_paddle3` (fixes 1-3): running paddleseg's own ``core.train`` /
-  ``core.evaluate``, which only ``scripts/bench_train.py`` and users' scripts do.
-- :func:`legacy_graph_ops` (fix 4): around the legacy-format ``jit.save`` of
-  ``pphumanseg.core.export`` (``pphumanseg export``), the only place pphumanseg builds legacy
-  static graphs.
-
-Each is a process-wide attribute swap while the block runs, so keep the blocks around the work
-that needs them.
+Who uses which: :func:`cross_entropy_on_paddle3` (1) wraps the loss of pphumanseg's train step
+(``pphumanseg train``) and ``scripts/bench_scl.py``; :func:`paddleseg_training_on_paddle3`
+(1-3) is for paddleseg's own ``core.train``/``core.evaluate``, which only
+``scripts/bench_train.py`` and users' scripts run; :func:`legacy_graph_ops` (4) wraps the
+legacy-format ``jit.save`` of ``pphumanseg export``, the only legacy graph pphumanseg builds.
+Each swaps process-wide attributes while its block runs.
 """
 import contextlib
 import importlib
@@ -77,7 +64,6 @@ def _loss_terms_as_1d(loss_computation):
     def wrapped(*args, **kwargs):
         return [paddle.reshape(term, [1]) for term in loss_computation(*args, **kwargs)]
 
-    wrapped.__wrapped__ = loss_computation
     return wrapped
 
 
@@ -107,7 +93,6 @@ def _legacy_graph_multiply(multiply):
             return multiply(x, y, name=name)
         return x * y  # the legacy elementwise_mul of Variable's operator
 
-    wrapped.__wrapped__ = multiply
     return wrapped
 
 
@@ -117,7 +102,6 @@ def _legacy_graph_logical_and(logical_and):
             return logical_and(x, y, out=out, name=name)
         return _logical_op("logical_and", x, y, out=out, name=name, binary_op=True)
 
-    wrapped.__wrapped__ = logical_and
     return wrapped
 
 
