@@ -10,8 +10,8 @@ import yaml
 from in_process import run_cli
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.core.export_head import ExportHead
-from pphumanseg.utils.errors import UsageError
 from pphumanseg.models import ConnectNet
+from pphumanseg.utils.errors import UsageError
 
 
 def test_val_reports_iou_sc_and_temporal_stability_and_saves_json(config, trained, tmp_path, capsys):

@@ -21,10 +21,10 @@ from paddleseg.utils import logger
 from paddleseg.utils import metrics as ppseg_metrics
 from tqdm import tqdm
 
-from pphumanseg.utils.atomic_write import atomic_write_text
 from pphumanseg.metrics.connectivity import SCMetric
-from pphumanseg.utils.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
+from pphumanseg.utils.atomic_write import atomic_write_text
+from pphumanseg.utils.errors import UsageError
 
 
 @dataclass

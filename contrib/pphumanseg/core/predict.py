@@ -14,8 +14,8 @@ from paddleseg.transforms import Compose
 from paddleseg.utils import logger
 from paddleseg.utils.visualize import get_color_map_list, get_pseudo_color_map
 
-from pphumanseg.utils.atomic_write import atomic_write
 from pphumanseg.core.evaluate import InferenceAugmentation
+from pphumanseg.utils.atomic_write import atomic_write
 from pphumanseg.utils.errors import ParameterError, UsageError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
