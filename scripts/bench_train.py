@@ -22,11 +22,11 @@ import time
 
 import paddle
 import paddleseg.core
-import pphumanseg  # noqa: F401  (patches paddleseg for Paddle 3, registers components)
 from paddleseg.utils import logger
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.core.train import TrainSchedule, train
 from pphumanseg.synth import write_dataset
+from pphumanseg.utils.paddle3_compat import paddleseg_training_on_paddle3
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "configs/connectnet/connectnet_portrait_398x224_scl.yml")
@@ -65,8 +65,10 @@ def run_pphumanseg(config_path, data_root, batch_size, iters, save_dir):
 
 def run_paddleseg(config_path, data_root, batch_size, iters, save_dir):
     model, optimizer, losses, dataset, stamps = build(config_path, data_root, batch_size, iters)
-    paddleseg.core.train(model, dataset, optimizer=optimizer, save_dir=save_dir, iters=iters,
-                         batch_size=batch_size, save_interval=iters, log_iters=iters, losses=losses)
+    with paddleseg_training_on_paddle3():
+        paddleseg.core.train(model, dataset, optimizer=optimizer, save_dir=save_dir, iters=iters,
+                             batch_size=batch_size, save_interval=iters, log_iters=iters,
+                             losses=losses)
     return stamps
 
 

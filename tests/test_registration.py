@@ -59,7 +59,7 @@ def test_version_is_exposed(registry_snapshot):
 
 def test_register_refuses_to_shadow_a_paddleseg_name():
     from paddleseg.cvlibs import manager
-    from pphumanseg._registry import register
+    from pphumanseg.utils.registry import register
 
     class UNet:  # same name as paddleseg's model
         pass

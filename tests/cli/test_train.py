@@ -61,6 +61,7 @@ def test_n_plus_resumed_n_iterations_equal_2n_straight(config, tmp_path):
     (["--device", "gpu"], "--device gpu: "),
     (["--save_interval", "0"], "--save_interval 0: must be at least 1"),
     (["--opts", "train_dataset.temporal=True"], "train_dataset.temporal must be false"),
+    (["--do_eval", "--opts", "val_dataset.mode=train"], "val_dataset.mode must be 'val' for evaluation (got 'train')"),
 ])
 def test_bad_input_is_a_one_line_error_with_status_2(config, tmp_path, capsys, args, message):
     save_dir = tmp_path / "out"

@@ -10,8 +10,8 @@ import yaml
 from in_process import run_cli
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.core.export_head import ExportHead
-from pphumanseg.errors import UsageError
 from pphumanseg.models import ConnectNet
+from pphumanseg.utils.errors import UsageError
 
 
 def test_val_reports_iou_sc_and_temporal_stability_and_saves_json(config, trained, tmp_path, capsys):
@@ -29,6 +29,17 @@ def test_val_reports_iou_sc_and_temporal_stability_and_saves_json(config, traine
     assert json.loads(flipped.read_text())["miou"] != metrics["miou"]
 
 
+@pytest.mark.parametrize("mode", ["train", "test"])
+def test_val_of_a_split_in_another_mode_is_a_one_line_error(config, trained, tmp_path, capsys, mode):
+    out = tmp_path / "metrics.json"
+    assert run_cli("val", "--config", config, "--model_path", trained, "--save_json", out,
+                   "--opts", f"val_dataset.mode={mode}") == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"pphumanseg val: error: {config}: val_dataset.mode must be 'val' for evaluation (got "
+        f"'{mode}'): only 'val' items keep labels at the image's own size, where predictions are compared")
+    assert not out.exists()
+
+
 def test_predict_writes_mask_pseudo_colour_and_overlay_for_a_folder(config, trained, videos, tmp_path):
     folder = videos / "images"
     out = tmp_path / "pred"
@@ -42,7 +53,7 @@ def test_predict_writes_mask_pseudo_colour_and_overlay_for_a_folder(config, trai
     assert mask.shape == image.shape[:2] and set(np.unique(mask)) <= {0, 1}
     assert (out / "pseudo_color" / masks[0]).is_file()
     assert cv2.imread(str(out / "overlay" / frames[0])).shape == image.shape
-    assert not list(out.rglob("*.tmp*"))
+    assert not list(out.rglob(".partial.*"))
     single = tmp_path / "single"
     assert run_cli("predict", "--config", config, "--model_path", trained, "--image_path",
                    folder / frames[0], "--save_dir", single) == 0
@@ -119,9 +130,24 @@ def test_export_foreground_writes_the_class_1_probability_as_one_channel(config,
     session = onnxruntime.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: image})[0], expected, atol=1e-4)
 
-    with pytest.raises(UsageError, match="--output_op foreground: needs a two-class model "
+    with pytest.raises(UsageError, match="^output_op foreground: needs a two-class model "
                                          r"\(background, foreground\); ConnectNet has num_classes=3"):
         ExportHead(ConnectNet(num_classes=3), "foreground")
+
+
+def test_export_of_a_three_class_model_as_foreground_names_the_flag(config, tmp_path, capsys):
+    # The check runs in export's jit.save subprocess; the command line still names the flag.
+    opts = [f"{section}.{key}" for section in ("train_dataset", "val_dataset")
+            for key in ("type=Dataset", "num_classes=3")] + ["model.num_classes=3"]
+    weights = tmp_path / "three_classes.pdparams"
+    paddle.save(ComponentBuilder(load_config(str(config), opts), str(config)).build("model").state_dict(),
+                str(weights))
+    assert run_cli("export", "--config", config, "--model_path", weights, "--save_dir", tmp_path / "out",
+                   "--output_op", "foreground", "--opts", *opts) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "pphumanseg export: error: --output_op foreground: needs a two-class model (background, "
+        "foreground); ConnectNet has num_classes=3")
+    assert not (tmp_path / "out").exists()
 
 
 def test_exported_softmax_stays_finite_in_paddle_lite_at_huge_logits(config, trained, tmp_path):

@@ -6,8 +6,9 @@ import paddle
 import pytest
 
 from pphumanseg.core import checkpoint
-from pphumanseg.errors import UsageError
 from pphumanseg.models.weights import check_weights_match
+from pphumanseg.utils.atomic_write import recover_directories
+from pphumanseg.utils.errors import UsageError
 
 
 def small_model_and_optimizer():
@@ -97,6 +98,37 @@ def test_staging_left_by_a_killed_process_is_removed_and_checkpoints_are_kept(tm
     (tmp_path / ".iter_2.k3j2.tmp").mkdir()
     (tmp_path / ".iter_2.k3j2.tmp" / "model.pdparams").write_bytes(b"partial")
     (tmp_path / ".best_model.x1.old").mkdir()
-    checkpoint.remove_stale_staging(str(tmp_path))
+    recover_directories(str(tmp_path))
     assert sorted(os.listdir(tmp_path)) == ["iter_1"]
     assert checkpoint.load_resume_state(str(tmp_path / "iter_1"))[2] == {"iter": 1}
+
+
+def kill_before_second_rename(monkeypatch):
+    """Makes the next replacement of a directory stop as a kill between its two renames would."""
+    real_rename = os.rename
+    calls = []
+
+    def rename(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", rename)
+
+
+@pytest.mark.parametrize("reader", ["next run", "resume"])
+def test_a_kill_between_the_renames_of_a_replacement_keeps_the_previous_checkpoint(
+        tmp_path, monkeypatch, reader):
+    model, optimizer = small_model_and_optimizer()
+    target = tmp_path / "best_model"
+    checkpoint.save_checkpoint(str(target), model, optimizer, {"iter": 1})
+    kill_before_second_rename(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save_checkpoint(str(target), model, optimizer, {"iter": 2})
+    monkeypatch.undo()
+    assert not target.exists()  # the previous one is aside, the new one not yet in place
+    if reader == "next run":
+        recover_directories(str(tmp_path))  # what train does at start
+        assert sorted(os.listdir(tmp_path)) == ["best_model"]
+    assert checkpoint.load_resume_state(str(target))[2] == {"iter": 1}

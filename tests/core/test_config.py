@@ -2,7 +2,7 @@ import pytest
 import yaml
 
 from pphumanseg.core.config import ComponentBuilder, check_dataset_root, load_config
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 from tiny_dataset import SCL_CONFIG, write_config
 
 

@@ -3,8 +3,8 @@ import paddle
 import pytest
 
 from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, json_safe
-from pphumanseg.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
+from pphumanseg.utils.errors import UsageError
 
 
 class ThresholdModel(paddle.nn.Layer):

@@ -7,8 +7,8 @@ import pytest
 
 import pphumanseg  # noqa: F401  (registrations and paddleseg compat patches)
 from pphumanseg.core.export_head import ExportHead
-from pphumanseg.errors import UsageError
 from pphumanseg.models import ConnectNet
+from pphumanseg.utils.errors import UsageError
 
 
 class PlainSegmenter(paddle.nn.Layer):

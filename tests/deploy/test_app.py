@@ -81,6 +81,26 @@ def test_video_with_flow_through_the_cli(connectnet_exports, clip, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["video.mp4", "video_mask.mp4"]
 
 
+def test_flow_smooths_the_frame_the_network_saw_resizing_each_frame_once(connectnet_exports, clip,
+                                                                         monkeypatch):
+    from pphumanseg_deploy import Predictor
+    from pphumanseg_deploy.app import BackgroundReplacer
+
+    frame = cv2.imread(str(clip / "frame.png"))
+    replacer = BackgroundReplacer(Predictor(str(connectnet_exports["softmax"]), runtime="onnx"),
+                                  background=np.zeros_like, flow=True)
+    real_resize, frame_resizes = cv2.resize, []
+
+    def resize(image, *args, **kwargs):
+        frame_resizes.extend([image.shape] if image.shape == frame.shape else [])
+        return real_resize(image, *args, **kwargs)
+
+    monkeypatch.setattr(cv2, "resize", resize)
+    alphas = [replacer.alpha(frame) for _ in range(2)]
+    assert frame_resizes == [frame.shape] * 2  # once per frame, to the network's input size
+    assert alphas[1].shape == frame.shape[:2] and np.isfinite(alphas[1]).all()
+
+
 def test_entry_script_for_deploy_alone(connectnet_exports, clip, tmp_path):
     script = os.path.join(os.path.dirname(__file__), "../../deploy/python/infer.py")
     result = subprocess.run([sys.executable, script, "--model_dir", str(connectnet_exports["softmax"]),

@@ -10,7 +10,7 @@ from paddleseg.cvlibs import Config, SegBuilder, manager
 from paddleseg.models import PPHumanSegLite
 
 import pphumanseg  # noqa: F401  (registers the components)
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 from pphumanseg.models import ConnectNet, ConnectNetEncoder, convert_paddleseg_state_dict, load_weights
 from pphumanseg.models.connectnet import channel_shuffle
 

@@ -29,7 +29,7 @@ def test_dataset_layout_and_splits_by_video(tmp_path):
             videos.setdefault(os.path.dirname(image), set()).add(split)
     assert len(videos) == 5 and all(len(splits) == 1 for splits in videos.values())
     assert json.loads((tmp_path / "synth.json").read_text())["foreground_value"] == 1
-    assert not [name for name in os.listdir(tmp_path) if ".tmp" in name]
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(".partial.")]
 
 
 def test_same_arguments_write_byte_identical_files(tmp_path):

@@ -16,7 +16,7 @@ from paddleseg.models import PPHumanSegLite
 
 from pphumanseg import zoo
 from pphumanseg.cli.main import main
-from pphumanseg.complexity import build_model, count_params
+from pphumanseg.core.complexity import build_model, count_params
 from pphumanseg.core.config import load_config
 from pphumanseg.models import ConnectNet, load_weights
 from pphumanseg.zoo.cache import CONFIGS_DIR
@@ -170,7 +170,7 @@ def test_a_url_downloads_once_into_the_cache(file_server, home, released_weights
 
 
 def test_a_truncated_download_names_the_url_and_leaves_nothing(file_server, home, released_weights):
-    from pphumanseg.errors import UsageError
+    from pphumanseg.utils.errors import UsageError
 
     served, base = file_server
     (served / "truncated.zip").write_bytes(released_weights.read_bytes()[:1000])

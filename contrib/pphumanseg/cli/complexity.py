@@ -15,7 +15,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from pphumanseg import complexity
+    from pphumanseg.core import complexity
 
     # paddleseg logs to stdout while building models; keep stdout for the table or the JSON.
     with contextlib.redirect_stdout(sys.stderr):

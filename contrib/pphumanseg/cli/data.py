@@ -1,7 +1,7 @@
 """``pphumanseg data stats|validate --root DIR``: inspect a PP-HumanSeg14K-style dataset."""
 import json
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 
 def add_arguments(parser):

@@ -1,12 +1,13 @@
 """``pphumanseg export``: deploy.yaml + model.pdmodel + model.pdiparams (+ ONNX / Paddle Lite)."""
-from pphumanseg.cli.val import MODEL_PATH_HELP, add_config_arguments
+from pphumanseg.cli.common_flags import MODEL_PATH_HELP, add_config_arguments
+from pphumanseg.core.model_files import OUTPUT_OPS
 
 
 def add_arguments(parser):
     add_config_arguments(parser)
     parser.add_argument("--model_path", help=MODEL_PATH_HELP)
     parser.add_argument("--save_dir", default="output/inference_model")
-    parser.add_argument("--output_op", choices=("argmax", "softmax", "foreground", "none"),
+    parser.add_argument("--output_op", choices=OUTPUT_OPS,
                         default="softmax",
                         help="argmax: int32 [N,H,W]; softmax: float32 [N,C,H,W]; foreground (two "
                              "classes, fastest): float32 [N,1,H,W] probability of class 1; "
@@ -19,7 +20,7 @@ def add_arguments(parser):
 def run(args):
     from pphumanseg.core.export import export, parse_formats
 
-    written = export(args.config, args.model_path, args.save_dir, args.output_op, args.input_shape,
-                     parse_formats(args.formats), args.opts)
+    written = export(args.config, args.model_path, args.save_dir, output_op=args.output_op,
+                     input_shape=args.input_shape, formats=parse_formats(args.formats), opts=args.opts)
     for fmt, paths in written.items():
         print(f"{fmt}: {', '.join(paths)}")

@@ -1,5 +1,5 @@
 """``pphumanseg infer``: background replacement with an exported model (pphumanseg_deploy.app)."""
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 
 def add_arguments(parser):

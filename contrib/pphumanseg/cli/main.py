@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import ParameterError, UsageError
 
 COMMANDS = {
     "train": "train a model from a PaddleSeg config",
@@ -42,7 +42,9 @@ def main(argv=None):
     try:
         return module.run(args) or 0
     except UsageError as error:
-        parser.exit(2, f"pphumanseg {args.command}: error: {error}\n")
+        # The library names its parameters; the command's flags carry the same names.
+        flag = isinstance(error, ParameterError) and error.parameter in vars(args)
+        parser.exit(2, f"pphumanseg {args.command}: error: {error.as_flag() if flag else error}\n")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """``pphumanseg predict``: mask, pseudo-colour and overlay images for an image or a folder."""
-from pphumanseg.cli.val import (MODEL_PATH_HELP, add_augmentation_arguments, add_config_arguments,
-                                add_device_argument, augmentation_from_args)
+from pphumanseg.cli.common_flags import (MODEL_PATH_HELP, add_augmentation_arguments,
+                                         add_config_arguments, add_device_argument,
+                                         augmentation_from_args)
 
 
 def add_arguments(parser):
@@ -17,4 +18,4 @@ def run(args):
     from pphumanseg.core.predict import predict_from_config
 
     predict_from_config(args.config, args.model_path, args.image_path, args.save_dir, args.opts,
-                        augmentation_from_args(args), args.device)
+                        augmentation=augmentation_from_args(args), device=args.device)

@@ -2,7 +2,7 @@
 (``--out DIR``) or as one mp4 clip (``--clip FILE.mp4``)."""
 import re
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 
 def parse_size(text):

@@ -8,7 +8,8 @@ Data-parallel training (SyncBatchNorm on GPUs; gloo on CPU, also selected by
 The launcher takes a program path, not ``-m module`` (given ``-m`` it falls back to its legacy
 mode, which treats ``pphumanseg`` as a file name), hence the console script's path.
 """
-from pphumanseg.cli.val import add_config_arguments, add_device_argument
+from pphumanseg.cli.common_flags import add_config_arguments, add_device_argument
+from pphumanseg.core.train import TrainSchedule, train_from_config
 
 
 def add_arguments(parser):
@@ -17,8 +18,9 @@ def add_arguments(parser):
     parser.add_argument("--iters", type=int, help="total iterations (overrides the config)")
     parser.add_argument("--batch_size", type=int, help="samples per process and iteration (overrides the config)")
     parser.add_argument("--learning_rate", type=float, help="base learning rate (overrides the config)")
-    parser.add_argument("--save_interval", type=int, default=1000, help="iterations between checkpoints")
-    parser.add_argument("--keep_checkpoint_max", type=int, default=5,
+    parser.add_argument("--save_interval", type=int, default=TrainSchedule.save_interval,
+                        help="iterations between checkpoints")
+    parser.add_argument("--keep_checkpoint_max", type=int, default=TrainSchedule.keep_checkpoint_max,
                         help="newest iter_* checkpoints to keep (0 keeps all)")
     parser.add_argument("--do_eval", action="store_true",
                         help="evaluate at every checkpoint and keep best_model/ by mIoU")
@@ -26,15 +28,17 @@ def add_arguments(parser):
     parser.add_argument("--resume_model", help="checkpoint directory (e.g. output/iter_1000) to continue")
     parser.add_argument("--seed", type=int,
                         help="seed of initialisation, shuffles and augmentation (default 0, or the resumed run's)")
-    parser.add_argument("--num_workers", type=int, default=0, help="data loader processes")
-    parser.add_argument("--log_iters", type=int, default=10, help="iterations between log lines")
+    parser.add_argument("--num_workers", type=int, default=TrainSchedule.num_workers,
+                        help="data loader processes")
+    parser.add_argument("--log_iters", type=int, default=TrainSchedule.log_iters,
+                        help="iterations between log lines")
     add_device_argument(parser)
 
 
 def run(args):
-    from pphumanseg.core.train import train_from_config
-
-    train_from_config(args.config, args.opts, args.save_dir, args.iters, args.batch_size,
-                      args.learning_rate, args.save_interval, args.keep_checkpoint_max, args.do_eval,
-                      args.use_vdl, args.resume_model, args.seed, args.num_workers, args.log_iters,
-                      args.device)
+    train_from_config(args.config, args.opts, args.save_dir, iters=args.iters,
+                      batch_size=args.batch_size, learning_rate=args.learning_rate,
+                      save_interval=args.save_interval, keep_checkpoint_max=args.keep_checkpoint_max,
+                      do_eval=args.do_eval, use_vdl=args.use_vdl, resume_model=args.resume_model,
+                      seed=args.seed, num_workers=args.num_workers, log_iters=args.log_iters,
+                      device=args.device)

@@ -2,23 +2,21 @@
 
 A checkpoint is a directory holding ``model.pdparams``, ``model.pdopt`` (optimizer state, which
 includes the lr scheduler) and ``train_state.json`` (iteration, epoch, best mIoU so far). It is
-written into a hidden temporary directory beside its final place and renamed into place only
-when every file is on disk, so a process killed at any moment leaves the previous checkpoint
-untouched and never a half-written one under the final name.
+written into a hidden staging directory beside its final place and renamed into place only
+when every file is on disk (``pphumanseg.utils.atomic_write``), so a process killed at any moment
+leaves the previous checkpoint (recovered by the next run or reader if the kill came while it was
+moved aside) and never a half-written one under the final name.
 """
 import json
 import os
-import shutil
-import tempfile
 
 import paddle
 
-from pphumanseg.errors import UsageError
+from pphumanseg.core.model_files import (CHECKPOINT_OPTIMIZER_FILE, CHECKPOINT_STATE_FILE,
+                                         CHECKPOINT_WEIGHTS_FILE)
+from pphumanseg.utils.atomic_write import recover_directories, replace_directory, staging_directory
 from pphumanseg.models.weights import read_state_dict
-
-MODEL_FILE = "model.pdparams"
-OPTIMIZER_FILE = "model.pdopt"
-STATE_FILE = "train_state.json"
+from pphumanseg.utils.errors import ParameterError, UsageError
 
 
 def save_checkpoint(directory, model, optimizer=None, state=None):
@@ -30,41 +28,15 @@ def save_checkpoint(directory, model, optimizer=None, state=None):
         optimizer (paddle.optimizer.Optimizer, optional): its state is saved for resuming.
         state (dict, optional): JSON-serialisable training state (iteration, epoch, ...).
     """
-    directory = os.path.normpath(directory)
-    parent = os.path.dirname(directory) or "."
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.", suffix=".tmp", dir=parent)
-    try:
-        paddle.save(model.state_dict(), os.path.join(staging, MODEL_FILE))
+    with staging_directory(directory) as staging:
+        paddle.save(model.state_dict(), os.path.join(staging, CHECKPOINT_WEIGHTS_FILE))
         if optimizer is not None:
             paddle.save(_rename_optimizer_state(optimizer.state_dict(), _structured_names(model)),
-                        os.path.join(staging, OPTIMIZER_FILE))
+                        os.path.join(staging, CHECKPOINT_OPTIMIZER_FILE))
         if state is not None:
-            with open(os.path.join(staging, STATE_FILE), "w") as file:
+            with open(os.path.join(staging, CHECKPOINT_STATE_FILE), "w") as file:
                 json.dump(state, file, indent=2)
-        _replace_directory(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _replace_directory(source, target):
-    """Renames ``source`` to ``target``; an existing ``target`` is moved aside first, then removed."""
-    if not os.path.exists(target):
-        os.rename(source, target)
-        return
-    retired = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", suffix=".old",
-                               dir=os.path.dirname(target) or ".")
-    os.rename(target, os.path.join(retired, "previous"))
-    os.rename(source, target)
-    shutil.rmtree(retired, ignore_errors=True)
-
-
-def remove_stale_staging(parent):
-    """Deletes staging directories that a killed process left in ``parent`` (hidden, .tmp/.old)."""
-    for name in os.listdir(parent) if os.path.isdir(parent) else ():
-        if name.startswith(".") and name.endswith((".tmp", ".old")):
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+        replace_directory(staging, directory)
 
 
 def load_resume_state(directory):
@@ -76,15 +48,17 @@ def load_resume_state(directory):
     Raises:
         UsageError: one line naming the file that is missing or unreadable.
     """
+    recover_directories(os.path.dirname(os.path.abspath(directory)))
     if not os.path.isdir(directory):
-        raise UsageError(f"--resume_model {directory}: checkpoint directory not found")
-    missing = [name for name in (MODEL_FILE, OPTIMIZER_FILE, STATE_FILE)
-               if not os.path.isfile(os.path.join(directory, name))]
+        raise ParameterError("resume_model", directory, "checkpoint directory not found")
+    files = (CHECKPOINT_WEIGHTS_FILE, CHECKPOINT_OPTIMIZER_FILE, CHECKPOINT_STATE_FILE)
+    missing = [name for name in files if not os.path.isfile(os.path.join(directory, name))]
     if missing:
-        raise UsageError(f"--resume_model {directory}: incomplete checkpoint, missing {', '.join(missing)}")
-    state_path = os.path.join(directory, STATE_FILE)
-    model_state = read_state_dict(os.path.join(directory, MODEL_FILE))
-    optimizer_state = read_state_dict(os.path.join(directory, OPTIMIZER_FILE))
+        raise ParameterError("resume_model", directory,
+                             f"incomplete checkpoint, missing {', '.join(missing)}")
+    state_path = os.path.join(directory, CHECKPOINT_STATE_FILE)
+    model_state = read_state_dict(os.path.join(directory, CHECKPOINT_WEIGHTS_FILE))
+    optimizer_state = read_state_dict(os.path.join(directory, CHECKPOINT_OPTIMIZER_FILE))
     try:
         with open(state_path) as file:
             state = json.load(file)

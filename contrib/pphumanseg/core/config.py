@@ -1,9 +1,9 @@
 """Loading and checking PaddleSeg configs, and building their components with one-line errors.
 
 A config is a PaddleSeg 2.8 YAML file (``_base_`` inheritance, ``type:`` components from
-paddleseg or pphumanseg) plus ``--opts key=value`` overrides. Everything a user can get wrong in
+paddleseg or pphumanseg) plus ``key=value`` overrides (``opts``). Everything a user can get wrong in
 it (a missing file, a YAML syntax error, a missing section, a misspelt ``type:``, a dataset root
-that does not exist) is reported as a :class:`~pphumanseg.errors.UsageError` naming the file and
+that does not exist) is reported as a :class:`~pphumanseg.utils.errors.UsageError` naming the file and
 the field, before any training starts.
 """
 import difflib
@@ -13,8 +13,8 @@ import paddle
 import yaml
 from paddleseg.cvlibs import Config, SegBuilder, manager
 
-from pphumanseg.errors import UsageError
 from pphumanseg.models.weights import load_weights
+from pphumanseg.utils.errors import ParameterError, UsageError
 
 # Lower-case optimizer names that paddleseg's SegBuilder maps to its registered classes.
 _OPTIMIZER_ALIASES = ("sgd", "adam")
@@ -40,7 +40,7 @@ def load_config(path, opts=None, required=("model",), **overrides):
         raise UsageError(f"{path}: a config must be a .yml or .yaml file")
     for item in opts or []:
         if item.count("=") != 1 or not item.split("=")[0]:
-            raise UsageError(f"--opts {item!r}: expected key=value, e.g. batch_size=4")
+            raise ParameterError("opts", repr(item), "expected key=value, e.g. batch_size=4")
     try:
         config = Config(path, opts=opts, **overrides)
     except yaml.YAMLError as error:

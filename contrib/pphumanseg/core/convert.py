@@ -13,18 +13,17 @@ program format, which ``pphumanseg export`` writes; paddle_lite_opt 2.13 cannot 
   converting, ``paddle_lite_opt --print_model_ops`` is asked, per target, whether Lite has a kernel
   for every op of the graph; any op it lacks stops the conversion with the op names.
 
-Every file is written under a temporary name and renamed when complete.
+Every file is written under a temporary name and renamed when complete (``atomic_write``).
 """
 import os
 import shutil
 import subprocess
 import sys
 
-from pphumanseg.errors import UsageError
+from pphumanseg.core.model_files import EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE, ONNX_FILE
+from pphumanseg.utils.atomic_write import atomic_write
+from pphumanseg.utils.errors import UsageError
 
-MODEL_FILE = "model.pdmodel"
-PARAMS_FILE = "model.pdiparams"
-ONNX_FILE = "model.onnx"
 LITE_TARGETS = ("x86", "arm")
 ONNX_OPSET = 11
 
@@ -45,8 +44,8 @@ def convert(save_dir, formats, onnx_source=None):
     Returns:
         dict[str, list[str]]: format -> paths written (or, for 'paddle', present) in ``save_dir``.
     """
-    model_file = os.path.join(save_dir, MODEL_FILE)
-    params_file = os.path.join(save_dir, PARAMS_FILE)
+    model_file = os.path.join(save_dir, EXPORTED_GRAPH_FILE)
+    params_file = os.path.join(save_dir, EXPORTED_PARAMS_FILE)
     if not os.path.isfile(model_file):
         pir_file = os.path.join(save_dir, "model.json")
         hint = (" (found model.json: re-export with FLAGS_enable_pir_api=0 set before paddle is "
@@ -69,19 +68,22 @@ def to_onnx(save_dir, source_dir=None):
     import paddle2onnx
 
     source_dir = source_dir or save_dir
-    for name in (MODEL_FILE, PARAMS_FILE):
+    for name in (EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE):
         if not os.path.isfile(os.path.join(source_dir, name)):
             raise ConversionError(f"{os.path.join(source_dir, name)}: not found")
     target = os.path.join(save_dir, ONNX_FILE)
-    partial = os.path.join(save_dir, ".partial." + ONNX_FILE)
-    # paddle2onnx logs and swallows its own conversion errors; a missing file is the signal.
-    paddle2onnx.export(os.path.join(source_dir, MODEL_FILE), os.path.join(source_dir, PARAMS_FILE),
-                       save_file=partial, opset_version=ONNX_OPSET, auto_upgrade_opset=True,
-                       enable_onnx_checker=True, enable_optimize=True, optimize_tool=None)
-    if not os.path.isfile(partial):
-        raise ConversionError(f"{source_dir}: paddle2onnx could not convert {MODEL_FILE} "
-                              f"(see its log above)")
-    os.replace(partial, target)
+
+    def write(temporary):
+        # paddle2onnx logs and swallows its own conversion errors; a missing file is the signal.
+        paddle2onnx.export(os.path.join(source_dir, EXPORTED_GRAPH_FILE),
+                           os.path.join(source_dir, EXPORTED_PARAMS_FILE), save_file=temporary,
+                           opset_version=ONNX_OPSET, auto_upgrade_opset=True,
+                           enable_onnx_checker=True, enable_optimize=True, optimize_tool=None)
+        if not os.path.isfile(temporary):
+            raise ConversionError(f"{source_dir}: paddle2onnx could not convert {EXPORTED_GRAPH_FILE} "
+                                  f"(see its log above)")
+
+    atomic_write(target, write)
     return target
 
 
@@ -109,8 +111,8 @@ def lite_unsupported_ops(save_dir, target):
     each place (target or host) with a kernel for it.
     """
     report = _lite_opt(["--print_model_ops=true", f"--valid_targets={target}",
-                        f"--model_file={os.path.join(save_dir, MODEL_FILE)}",
-                        f"--param_file={os.path.join(save_dir, PARAMS_FILE)}"], check=False)
+                        f"--model_file={os.path.join(save_dir, EXPORTED_GRAPH_FILE)}",
+                        f"--param_file={os.path.join(save_dir, EXPORTED_PARAMS_FILE)}"], check=False)
     lines = report.splitlines()
     header = next((i for i, line in enumerate(lines) if line.split()[:1] == ["OP_name"]), None)
     if header is None:
@@ -131,14 +133,16 @@ def to_lite(save_dir, target):
     if unsupported:
         raise ConversionError(
             f"{save_dir}: Paddle Lite ({target}) has no kernel for op(s) {', '.join(unsupported)}")
-    name = f"model_{target}"
-    partial = os.path.join(save_dir, ".partial." + name)
-    _lite_opt([f"--model_file={os.path.join(save_dir, MODEL_FILE)}",
-               f"--param_file={os.path.join(save_dir, PARAMS_FILE)}",
-               f"--valid_targets={target}", "--optimize_out_type=naive_buffer",
-               f"--optimize_out={partial}"])
-    if not os.path.isfile(partial + ".nb"):
-        raise ConversionError(f"{save_dir}: paddle_lite_opt wrote no {name}.nb for {target}")
-    target_path = os.path.join(save_dir, name + ".nb")
-    os.replace(partial + ".nb", target_path)
-    return target_path
+    path = os.path.join(save_dir, f"model_{target}.nb")
+
+    def write(temporary):
+        _lite_opt([f"--model_file={os.path.join(save_dir, EXPORTED_GRAPH_FILE)}",
+                   f"--param_file={os.path.join(save_dir, EXPORTED_PARAMS_FILE)}",
+                   f"--valid_targets={target}", "--optimize_out_type=naive_buffer",
+                   f"--optimize_out={temporary[:-len('.nb')]}"])  # paddle_lite_opt appends .nb
+        if not os.path.isfile(temporary):
+            raise ConversionError(f"{save_dir}: paddle_lite_opt wrote no {os.path.basename(path)} "
+                                  f"for {target}")
+
+    atomic_write(path, write)
+    return path

@@ -1,7 +1,7 @@
 """Device selection and the data-parallel setup shared by the commands."""
 import paddle
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import ParameterError
 
 DEVICES = ("cpu", "gpu")
 
@@ -20,15 +20,15 @@ def set_device(device=None):
         device = "gpu" if usable else "cpu"
     if device == "gpu":
         if not paddle.is_compiled_with_cuda():
-            raise UsageError("--device gpu: this PaddlePaddle build has no CUDA support "
-                             f"(paddle {paddle.__version__}); install paddlepaddle-gpu or use --device cpu")
+            raise ParameterError("device", device, "this PaddlePaddle build has no CUDA support "
+                                 f"(paddle {paddle.__version__}); install paddlepaddle-gpu or use cpu")
         if paddle.device.cuda.device_count() == 0:
-            raise UsageError("--device gpu: no CUDA device is visible; use --device cpu")
+            raise ParameterError("device", device, "no CUDA device is visible; use cpu")
     paddle.set_device(device)
     return device
 
 
-def world():
+def rank_and_process_count():
     """Returns (rank, number of processes) of the current data-parallel job."""
     return paddle.distributed.get_rank(), paddle.distributed.get_world_size()
 
@@ -42,7 +42,7 @@ def make_data_parallel(model, device):
     Returns:
         tuple: (model to call in training, the plain model whose weights are saved).
     """
-    if world()[1] == 1:
+    if rank_and_process_count()[1] == 1:
         return model, model
     if device == "gpu":
         model = paddle.nn.SyncBatchNorm.convert_sync_batchnorm(model)

@@ -11,6 +11,8 @@ import collections
 import json
 import math
 import time
+from dataclasses import dataclass
+from typing import List, Optional, Union
 
 import numpy as np
 import paddle
@@ -19,12 +21,13 @@ from paddleseg.utils import logger
 from paddleseg.utils import metrics as ppseg_metrics
 from tqdm import tqdm
 
-from pphumanseg.atomic_write import atomic_write_text
 from pphumanseg.metrics.connectivity import SCMetric
-from pphumanseg.errors import UsageError
 from pphumanseg.metrics.temporal import TemporalStability
+from pphumanseg.utils.atomic_write import atomic_write_text
+from pphumanseg.utils.errors import UsageError
 
 
+@dataclass
 class InferenceAugmentation:
     """PaddleSeg's test_config options: flips, scales and sliding-window inference.
 
@@ -37,14 +40,12 @@ class InferenceAugmentation:
         stride (list[int], optional): sliding window step.
     """
 
-    def __init__(self, scales=1.0, flip_horizontal=False, flip_vertical=False, is_slide=False,
-                 crop_size=None, stride=None):
-        self.scales = scales
-        self.flip_horizontal = flip_horizontal
-        self.flip_vertical = flip_vertical
-        self.is_slide = is_slide
-        self.crop_size = crop_size
-        self.stride = stride
+    scales: Union[float, List[float]] = 1.0
+    flip_horizontal: bool = False
+    flip_vertical: bool = False
+    is_slide: bool = False
+    crop_size: Optional[List[int]] = None
+    stride: Optional[List[int]] = None
 
     @classmethod
     def from_test_config(cls, test_config):
@@ -192,6 +193,19 @@ def json_safe(results):
     return {key: clean(value) for key, value in results.items()}
 
 
+def check_val_dataset(dataset, config_path):
+    """Raises UsageError unless the config's val_dataset gives what :func:`evaluate` compares:
+    single frames (it measures temporal stability over ``consecutive_pairs()`` itself) whose
+    labels keep the image's own size (mode 'val')."""
+    if getattr(dataset, "temporal", False):
+        raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "
+                         "frames and measures temporal stability over consecutive_pairs() itself")
+    mode = getattr(dataset, "mode", "val")
+    if mode != "val":
+        raise UsageError(f"{config_path}: val_dataset.mode must be 'val' for evaluation (got {mode!r}): "
+                         "only 'val' items keep labels at the image's own size, where predictions are compared")
+
+
 def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, num_workers=0,
                          device=None, save_json=None, progress=True):
     """``pphumanseg val``: evaluates a checkpoint on the config's ``val_dataset``.
@@ -218,9 +232,7 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
     builder = ComponentBuilder(config, config_path)
     model = builder.build_trained_model(model_path)
     dataset = builder.build("val_dataset")
-    if getattr(dataset, "temporal", False):
-        raise UsageError(f"{config_path}: val_dataset.temporal must be false: evaluation takes single "
-                         "frames and measures temporal stability over consecutive_pairs() itself")
+    check_val_dataset(dataset, config_path)
     if len(dataset) == 0:
         raise UsageError(f"{config_path}: val_dataset has no samples")
     if augmentation is None:

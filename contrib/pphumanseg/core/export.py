@@ -5,7 +5,7 @@ output_op``; the transforms are the config's val transforms), ``model.pdmodel`` 
 ``model.pdiparams``, and, with ``formats``, what ``pphumanseg.core.convert`` makes of them
 (ONNX, Paddle Lite). Paddle 3 writes the legacy ``.pdmodel`` only when ``FLAGS_enable_pir_api=0``
 is in the environment before paddle is imported, so the ``jit.save`` step runs in a subprocess
-(``python -m pphumanseg.core.export``). Everything is produced in a staging directory and moved
+(``python -m pphumanseg.core.export ARGUMENTS_JSON``). Everything is produced in a staging directory and moved
 into ``save_dir`` only when complete.
 
 Output tensors (as in PaddleSeg): ``argmax`` -> int32 [N, H, W]; ``softmax`` -> float32
@@ -22,26 +22,25 @@ produce NaN; the sigmoid cannot overflow.
 their layout (see ``ConnectNet.channel_aligned``). ``model.pdmodel`` and the Paddle Lite models
 keep the trained channel counts (on ARM the padding would be extra work).
 """
-import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import paddle
 import yaml
 
 from pphumanseg.core.config import ComponentBuilder, load_config, trained_weights
 from pphumanseg.core.export_head import ExportHead
-from pphumanseg.errors import UsageError
+from pphumanseg.core.model_files import (DEPLOY_FILE, EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE,
+                                         OUTPUT_OPS)
 from pphumanseg.models.weights import resolve_weights
+from pphumanseg.utils.atomic_write import staging_directory
+from pphumanseg.utils.errors import ParameterError, UsageError
+from pphumanseg.utils.paddle3_compat import legacy_graph_ops
 
-OUTPUT_OPS = ("argmax", "softmax", "foreground", "none")
 FORMATS = ("paddle", "onnx", "lite")
-MODEL_FILE = "model.pdmodel"
-PARAMS_FILE = "model.pdiparams"
-DEPLOY_FILE = "deploy.yaml"
 # ONNX Runtime's NCHWc block: 16 channels with AVX-512, 8 with AVX2 (16 serves both).
 ONNX_CHANNEL_MULTIPLE = 16
 ONNX_GRAPH_DIR = ".onnx_graph"
@@ -52,7 +51,7 @@ def parse_formats(text):
     formats = [item.strip() for item in text.split(",") if item.strip()]
     unknown = [item for item in formats if item not in FORMATS]
     if unknown:
-        raise UsageError(f"--formats {text}: unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+        raise ParameterError("formats", text, f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
     return ["paddle"] + [item for item in formats if item != "paddle"]
 
 
@@ -74,26 +73,24 @@ def export(config_path, model_path=None, save_dir="output/inference_model", outp
         dict: format -> list of files written in ``save_dir``.
     """
     if output_op not in OUTPUT_OPS:
-        raise UsageError(f"--output_op {output_op}: choose from {', '.join(OUTPUT_OPS)}")
+        raise ParameterError("output_op", output_op, f"choose from {', '.join(OUTPUT_OPS)}")
     if input_shape is not None and (len(input_shape) != 4 or any(d == 0 or d < -1 for d in input_shape)):
-        raise UsageError(f"--input_shape {' '.join(map(str, input_shape))}: expected N C H W (-1 = any)")
+        raise ParameterError("input_shape", " ".join(map(str, input_shape)), "expected N C H W (-1 = any)")
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     # Fetched here, once, so that the graph-saving subprocess reads a local file.
     model_path = resolve_weights(trained_weights(config, config_path, model_path))
     conversions = [fmt for fmt in formats if fmt != "paddle"]
-    parent = os.path.dirname(os.path.abspath(save_dir))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".export.", dir=parent)
-    try:
+    with staging_directory(save_dir) as staging:
         onnx_graph = os.path.join(staging, ONNX_GRAPH_DIR) if "onnx" in conversions else None
-        shape = _run_jit_save(config_path, opts, model_path, staging, output_op, input_shape,
-                              onnx_graph)
-        deploy = {"Deploy": {"model": MODEL_FILE, "params": PARAMS_FILE,
+        shape = _run_jit_save(config_path=config_path, opts=opts, model_path=model_path,
+                              out_dir=staging, output_op=output_op, input_shape=input_shape,
+                              onnx_dir=onnx_graph)
+        deploy = {"Deploy": {"model": EXPORTED_GRAPH_FILE, "params": EXPORTED_PARAMS_FILE,
                              "transforms": config.val_dataset_cfg.get("transforms", []),
                              "input_shape": shape, "output_op": output_op}}
         with open(os.path.join(staging, DEPLOY_FILE), "w") as file:
             yaml.safe_dump(deploy, file, sort_keys=False)
-        written = {"paddle": [DEPLOY_FILE, MODEL_FILE, PARAMS_FILE]}
+        written = {"paddle": [DEPLOY_FILE, EXPORTED_GRAPH_FILE, EXPORTED_PARAMS_FILE]}
         if conversions:
             from pphumanseg.core.convert import convert
 
@@ -104,30 +101,26 @@ def export(config_path, model_path=None, save_dir="output/inference_model", outp
             written.update({fmt: [os.path.relpath(p, staging) for p in paths]
                             for fmt, paths in converted.items()})
         _publish(staging, save_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return {fmt: [os.path.join(save_dir, name) for name in names] for fmt, names in written.items()}
 
 
-def _run_jit_save(config_path, opts, model_path, out_dir, output_op, input_shape, onnx_dir=None):
-    """Runs the legacy-format ``jit.save`` in a fresh interpreter; returns the input shape used."""
-    command = [sys.executable, "-m", "pphumanseg.core.export", "--config", config_path,
-               "--model_path", model_path, "--out_dir", out_dir, "--output_op", output_op]
-    if onnx_dir is not None:
-        command += ["--onnx_dir", onnx_dir]
-    if input_shape is not None:
-        command += ["--input_shape", *map(str, input_shape)]
-    if opts:
-        command += ["--opts", *opts]
+def _run_jit_save(**arguments):
+    """Runs :func:`_jit_save` (legacy format) in a fresh interpreter; returns the input shape used.
+
+    The arguments go in as one JSON argument; a UsageError comes back as a JSON line on stderr.
+    """
+    command = [sys.executable, "-m", "pphumanseg.core.export", json.dumps(arguments)]
     env = dict(os.environ, FLAGS_enable_pir_api="0")
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode == 2:
-        raise UsageError(result.stderr.strip().splitlines()[-1])
+        fields = json.loads(result.stderr.strip().splitlines()[-1])
+        raise ParameterError(*fields) if len(fields) == 3 else UsageError(*fields)
     if result.returncode != 0:
         raise RuntimeError(f"export subprocess failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    with open(os.path.join(out_dir, "input_shape.yaml")) as file:
+    shape_file = os.path.join(arguments["out_dir"], "input_shape.yaml")
+    with open(shape_file) as file:
         shape = yaml.safe_load(file)
-    os.remove(os.path.join(out_dir, "input_shape.yaml"))
+    os.remove(shape_file)
     return shape
 
 
@@ -139,10 +132,9 @@ def _publish(staging, save_dir):
     """
     if not os.path.exists(save_dir):
         os.rename(staging, save_dir)
-        os.makedirs(staging)  # so the caller's cleanup finds a directory
         return
     if not os.path.isdir(save_dir):
-        raise UsageError(f"--save_dir {save_dir}: exists and is not a directory")
+        raise ParameterError("save_dir", save_dir, "exists and is not a directory")
     produced = set(os.listdir(staging))
     for name in os.listdir(save_dir):
         if name.startswith("model") and name not in produced:
@@ -170,9 +162,10 @@ def _jit_save(config_path, opts, model_path, out_dir, output_op, input_shape, on
 def _save_graph(model, output_op, spec, out_dir):
     net = ExportHead(model, output_op)
     net.eval()
-    paddle.jit.save(paddle.jit.to_static(net, input_spec=spec, full_graph=True),
-                    os.path.join(out_dir, "model"))
-    if not os.path.isfile(os.path.join(out_dir, MODEL_FILE)):
+    with legacy_graph_ops():
+        paddle.jit.save(paddle.jit.to_static(net, input_spec=spec, full_graph=True),
+                        os.path.join(out_dir, "model"))
+    if not os.path.isfile(os.path.join(out_dir, EXPORTED_GRAPH_FILE)):
         raise RuntimeError("paddle.jit.save did not write model.pdmodel; FLAGS_enable_pir_api=0 "
                            "must be set before paddle is imported")
 
@@ -186,20 +179,13 @@ def _model_in_channels(model):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="internal: legacy-format jit.save for pphumanseg export")
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--model_path")
-    parser.add_argument("--out_dir", required=True)
-    parser.add_argument("--output_op", choices=OUTPUT_OPS, required=True)
-    parser.add_argument("--input_shape", type=int, nargs=4)
-    parser.add_argument("--onnx_dir")
-    parser.add_argument("--opts", nargs="+")
-    args = parser.parse_args(argv)
     try:
-        _jit_save(args.config, args.opts, args.model_path, args.out_dir, args.output_op,
-                  args.input_shape, args.onnx_dir)
+        _jit_save(**json.loads((argv or sys.argv[1:])[0]))
+    except ParameterError as error:
+        print(json.dumps([error.parameter, error.value, error.problem]), file=sys.stderr)
+        return 2
     except UsageError as error:
-        print(error, file=sys.stderr)
+        print(json.dumps([str(error)]), file=sys.stderr)
         return 2
     return 0
 

@@ -4,7 +4,7 @@ import paddle.nn.functional as F
 from paddle.base.layer_helper import LayerHelper
 from paddle.framework import in_dynamic_or_pir_mode
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import ParameterError
 
 
 class ExportHead(paddle.nn.Layer):
@@ -21,8 +21,8 @@ class ExportHead(paddle.nn.Layer):
         super().__init__()
         num_classes = getattr(model, "num_classes", None)
         if output_op == "foreground" and num_classes != 2:
-            raise UsageError(f"--output_op foreground: needs a two-class model (background, "
-                             f"foreground); {type(model).__name__} has num_classes={num_classes}")
+            raise ParameterError("output_op", output_op, "needs a two-class model (background, "
+                                 f"foreground); {type(model).__name__} has num_classes={num_classes}")
         self.model = model
         self.output_op = output_op
 

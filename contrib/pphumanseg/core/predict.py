@@ -14,9 +14,9 @@ from paddleseg.transforms import Compose
 from paddleseg.utils import logger
 from paddleseg.utils.visualize import get_color_map_list, get_pseudo_color_map
 
-from pphumanseg.atomic_write import atomic_write
 from pphumanseg.core.evaluate import InferenceAugmentation
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.atomic_write import atomic_write
+from pphumanseg.utils.errors import ParameterError, UsageError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -26,7 +26,7 @@ def list_images(path):
     if os.path.isfile(path):
         return [(path, os.path.basename(path))]
     if not os.path.isdir(path):
-        raise UsageError(f"--image_path {path}: no such file or directory")
+        raise ParameterError("image_path", path, "no such file or directory")
     images = []
     for root, _, files in os.walk(path):
         for name in sorted(files):
@@ -34,7 +34,7 @@ def list_images(path):
                 full = os.path.join(root, name)
                 images.append((full, os.path.relpath(full, path)))
     if not images:
-        raise UsageError(f"--image_path {path}: no images ({', '.join(IMAGE_EXTENSIONS)}) found")
+        raise ParameterError("image_path", path, f"no images ({', '.join(IMAGE_EXTENSIONS)}) found")
     return sorted(images, key=lambda item: item[1])
 
 

@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import paddle
@@ -18,16 +20,20 @@ from paddleseg.utils.timer import TimeAverager, calculate_eta
 
 from pphumanseg.core import checkpoint
 from pphumanseg.core.config import ComponentBuilder, check_dataset_root, load_config
-from pphumanseg.core.device import make_data_parallel, set_device, world
-from pphumanseg.core.evaluate import InferenceAugmentation, evaluate, log_results
+from pphumanseg.core.device import make_data_parallel, rank_and_process_count, set_device
+from pphumanseg.core.evaluate import InferenceAugmentation, check_val_dataset, evaluate, log_results
 from pphumanseg.core.loss_terms import loss_terms
 from pphumanseg.core.sampling import EpochBatchSampler, SeededDataset
-from pphumanseg.errors import UsageError
 from pphumanseg.models.weights import check_weights_match
+from pphumanseg.utils.atomic_write import recover_directories
+from pphumanseg.utils.errors import ParameterError, UsageError
+from pphumanseg.utils.paddle3_compat import cross_entropy_on_paddle3
 
 
+@dataclass
 class TrainSchedule:
-    """How long to train and how often to log, evaluate and save.
+    """How long to train and how often to log, evaluate and save; its defaults are those of
+    ``pphumanseg train``.
 
     Args:
         iters (int): total iterations.
@@ -40,19 +46,17 @@ class TrainSchedule:
         num_workers (int): data loader processes.
     """
 
-    def __init__(self, iters, batch_size, save_interval=1000, log_iters=10, keep_checkpoint_max=5,
-                 seed=None, num_workers=0):
-        self.iters = iters
-        self.batch_size = batch_size
-        self.save_interval = save_interval
-        self.log_iters = log_iters
-        self.keep_checkpoint_max = keep_checkpoint_max
-        self.seed = seed
-        self.num_workers = num_workers
+    iters: int
+    batch_size: int
+    save_interval: int = 1000
+    log_iters: int = 10
+    keep_checkpoint_max: int = 5
+    seed: Optional[int] = None
+    num_workers: int = 0
 
 
-class _Logbook:
-    """Averages loss terms and timings between log lines and writes them (rank 0 only)."""
+class _TrainLogInterval:
+    """Loss terms and timings since the last log line, averaged into the next one (rank 0 only)."""
 
     def __init__(self, schedule, iters_per_epoch, vdl_writer):
         self.schedule = schedule
@@ -114,7 +118,7 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
     Returns:
         dict: ``iter`` reached, ``best_miou`` and ``best_iter`` (-1 without validation).
     """
-    rank, num_ranks = world()
+    rank, num_ranks = rank_and_process_count()
     state = {"iter": 0, "best_miou": -1.0, "best_iter": -1, "seed": schedule.seed}
     if resume_model:
         model_state, optimizer_state, state = checkpoint.load_resume_state(resume_model)
@@ -136,11 +140,11 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
     vdl_writer = None
     if writes:
         os.makedirs(save_dir, exist_ok=True)
-        checkpoint.remove_stale_staging(save_dir)
+        recover_directories(save_dir)
         if use_vdl:
             from visualdl import LogWriter
             vdl_writer = LogWriter(logdir=save_dir)
-    logbook = _Logbook(schedule, iters_per_epoch, vdl_writer)
+    log_interval = _TrainLogInterval(schedule, iters_per_epoch, vdl_writer)
     lr_scheduler = optimizer._learning_rate
     iteration = state["iter"]
     model.train()
@@ -160,9 +164,9 @@ def train(model, optimizer, losses, train_dataset, save_dir, schedule, val_datas
                 elif isinstance(lr_scheduler, paddle.optimizer.lr.LRScheduler):
                     lr_scheduler.step()
                 if writes:
-                    logbook.record(terms, time.time() - batch_start, reader_seconds)
+                    log_interval.record(terms, time.time() - batch_start, reader_seconds)
                     if iteration % schedule.log_iters == 0:
-                        logbook.write(iteration, lr)
+                        log_interval.write(iteration, lr)
                 if writes and (iteration % schedule.save_interval == 0 or iteration == schedule.iters):
                     _save_and_evaluate(model, optimizer, save_dir, schedule, iteration,
                                        iters_per_epoch, state, val_dataset, evaluation, vdl_writer)
@@ -179,12 +183,13 @@ def _train_step(train_model, model, optimizer, losses, data):
     """One forward/backward/update; returns [(term name, float value)]."""
     labels = data["label"].astype("int64")
     logits_list = train_model(data["img"])
-    if hasattr(model, "loss_computation"):
-        terms = [(f"loss_{i}", value)
-                 for i, value in enumerate(model.loss_computation(logits_list, losses, data))]
-    else:
-        edges = data["edge"].astype("int64") if "edge" in data else None
-        terms = loss_terms(logits_list, labels, losses, edges)
+    with cross_entropy_on_paddle3():  # configs' losses are mostly paddleseg's CrossEntropyLoss
+        if hasattr(model, "loss_computation"):
+            terms = [(f"loss_{i}", value)
+                     for i, value in enumerate(model.loss_computation(logits_list, losses, data))]
+        else:
+            edges = data["edge"].astype("int64") if "edge" in data else None
+            terms = loss_terms(logits_list, labels, losses, edges)
     loss = paddle.add_n([value.reshape([]) for _, value in terms])
     loss.backward()
     optimizer.step()
@@ -228,14 +233,16 @@ def _prune_checkpoints(save_dir, keep):
         shutil.rmtree(path)
 
 
-def train_from_config(config_path, opts=None, save_dir="output", iters=None, batch_size=None,
-                      learning_rate=None, save_interval=1000, keep_checkpoint_max=5, do_eval=False,
-                      use_vdl=False, resume_model=None, seed=None, num_workers=0, log_iters=10,
+def train_from_config(config_path, opts=None, save_dir="output", *, iters=None, batch_size=None,
+                      learning_rate=None, save_interval=TrainSchedule.save_interval,
+                      keep_checkpoint_max=TrainSchedule.keep_checkpoint_max, do_eval=False,
+                      use_vdl=False, resume_model=None, seed=None,
+                      num_workers=TrainSchedule.num_workers, log_iters=TrainSchedule.log_iters,
                       device=None):
     """``pphumanseg train``: builds everything from the config and calls :func:`train`.
 
-    Arguments mirror PaddleSeg's ``tools/train.py`` flags; ``iters``, ``batch_size`` and
-    ``learning_rate`` override the config when given.
+    Arguments mirror PaddleSeg's ``tools/train.py`` flags (see :class:`TrainSchedule`);
+    ``iters``, ``batch_size`` and ``learning_rate`` override the config when given.
     """
     device = set_device(device)
     required = ("model", "train_dataset", "optimizer", "lr_scheduler", "loss")
@@ -247,24 +254,27 @@ def train_from_config(config_path, opts=None, save_dir="output", iters=None, bat
         if not isinstance(config.dic.get(field), int) or config.dic[field] < 1:
             raise UsageError(f"{config_path}: '{field}' must be a positive integer "
                              f"(got {config.dic.get(field)!r})")
-    for flag, value in (("--save_interval", save_interval), ("--log_iters", log_iters)):
+    for parameter, value in (("save_interval", save_interval), ("log_iters", log_iters)):
         if value < 1:
-            raise UsageError(f"{flag} {value}: must be at least 1")
+            raise ParameterError(parameter, value, "must be at least 1")
     paddle.seed(seed or 0)  # weight initialisation
     builder = ComponentBuilder(config, config_path)
     model = builder.build("model")
     train_dataset = builder.build("train_dataset")
     val_dataset = builder.build("val_dataset") if do_eval else None
-    for section, dataset in (("train_dataset", train_dataset), ("val_dataset", val_dataset)):
-        if getattr(dataset, "temporal", False):
-            raise UsageError(f"{config_path}: {section}.temporal must be false: training and "
-                             "evaluation take single frames, not frame pairs")
-    schedule = TrainSchedule(config.iters, config.batch_size, save_interval, log_iters,
-                             keep_checkpoint_max, seed, num_workers)
+    if getattr(train_dataset, "temporal", False):
+        raise UsageError(f"{config_path}: train_dataset.temporal must be false: training takes "
+                         "single frames, not frame pairs")
+    if val_dataset is not None:
+        check_val_dataset(val_dataset, config_path)
+    schedule = TrainSchedule(config.iters, config.batch_size, save_interval=save_interval,
+                             log_iters=log_iters, keep_checkpoint_max=keep_checkpoint_max,
+                             seed=seed, num_workers=num_workers)
     evaluation = None
     if val_dataset is not None:
         evaluation = {"num_classes": val_dataset.num_classes,
                       "ignore_index": getattr(val_dataset, "ignore_index", 255),
                       "augmentation": InferenceAugmentation.from_test_config(config.test_config)}
     return train(model, builder.build("optimizer"), builder.build("loss"), train_dataset, save_dir,
-                 schedule, val_dataset, resume_model, use_vdl, device, evaluation)
+                 schedule, val_dataset=val_dataset, resume_model=resume_model, use_vdl=use_vdl,
+                 device=device, evaluation=evaluation)

@@ -154,3 +154,16 @@ def group_streams(frames):
     for positions in streams.values():
         positions.sort(key=lambda position: frames[position].sort_key)
     return streams
+
+
+def split_leaks(splits):
+    """{video_id: {split: the video's first frame there}} for every video in more than one split.
+
+    Args:
+        splits (dict): split name -> frames of its list file.
+    """
+    owners = {}
+    for split, frames in splits.items():
+        for frame in frames:
+            owners.setdefault(frame.video_id, {}).setdefault(split, frame)
+    return {video: found for video, found in sorted(owners.items()) if len(found) > 1}

@@ -4,7 +4,7 @@ import os
 import numpy as np
 
 from .frame_check import LabelMapping, load_frame
-from .frame_list import FrameNamer, drop_repeated_frames, read_frame_list
+from .frame_list import FrameNamer, drop_repeated_frames, read_frame_list, split_leaks
 from .video_portrait import MODES
 
 REQUIRED_SPLITS = ("train", "val")
@@ -32,15 +32,6 @@ def _read_splits(root, namer, check_files):
     return splits, problems
 
 
-def split_leaks(splits):
-    """{video_id: [split, ...]} for every video listed in more than one split."""
-    owners = {}
-    for split, frames in splits.items():
-        for video in {frame.video_id for frame in frames}:
-            owners.setdefault(video, []).append(split)
-    return {video: names for video, names in sorted(owners.items()) if len(names) > 1}
-
-
 def validate_dataset(root, foreground_value=1, ignore_index=255, video_regex=None):
     """Every problem of the dataset under ``root``, each as one ``file:line: message`` string.
 
@@ -51,8 +42,8 @@ def validate_dataset(root, foreground_value=1, ignore_index=255, video_regex=Non
         raise ValueError(f"dataset root {root} is not a directory")
     mapping = LabelMapping(foreground_value, ignore_index)
     splits, problems = _read_splits(root, FrameNamer(video_regex), check_files=True)
-    for video, names in split_leaks(splits).items():
-        problems.append(f"{root}: video {video!r} is in several splits: {', '.join(names)}")
+    for video, found in split_leaks(splits).items():
+        problems.append(f"{root}: video {video!r} is in several splits: {', '.join(found)}")
     for frames in splits.values():
         for frame in frames:
             label = None if frame.label is None else os.path.join(root, frame.label)
@@ -95,4 +86,5 @@ def dataset_statistics(root, foreground_value=1, ignore_index=255, video_regex=N
         summary[split] = {"videos": len({frame.video_id for frame in frames}), "frames": len(frames),
                           "labelled_frames": labelled_frames,
                           "foreground_ratio": person / labelled if labelled else None}
-    return {"splits": summary, "leaks": split_leaks(splits), "problems": len(problems)}
+    leaks = {video: list(found) for video, found in split_leaks(splits).items()}
+    return {"splits": summary, "leaks": leaks, "problems": len(problems)}

@@ -14,10 +14,10 @@ from paddleseg.cvlibs import manager
 from paddleseg.transforms import Compose
 from paddleseg.utils import logger
 
-from pphumanseg._registry import register
+from pphumanseg.utils.registry import register
 
 from .frame_check import LabelMapping, load_frame
-from .frame_list import FrameNamer, drop_repeated_frames, group_streams, read_frame_list
+from .frame_list import FrameNamer, drop_repeated_frames, group_streams, read_frame_list, split_leaks
 
 MODES = ("train", "val", "test")
 
@@ -83,23 +83,23 @@ class VideoPortraitDataset(paddle.io.Dataset):
 
     def _drop_leaked_videos(self, frames):
         """Frames whose video is not in another split's list, and a problem for each that is."""
-        elsewhere = {}
+        splits = {self.mode: frames}
         for other in MODES:
             path = os.path.join(self.dataset_root, f"{other}.txt")
             if other == self.mode or not os.path.isfile(path):
                 continue
             try:
-                others, _ = read_frame_list(path, self.dataset_root, self.namer, labels_required=False,
-                                            check_files=False)
+                splits[other], _ = read_frame_list(path, self.dataset_root, self.namer,
+                                                   labels_required=False, check_files=False)
             except ValueError:
                 continue  # an empty split is that split's problem, reported when it is loaded
-            for frame in others:
-                elsewhere.setdefault(frame.video_id, frame.where)
+        leaks = split_leaks(splits)
         kept, problems = [], []
         for frame in frames:
-            if frame.video_id in elsewhere:
+            if frame.video_id in leaks:
+                other = next(split for split in leaks[frame.video_id] if split != self.mode)
                 problems.append(f"{frame.where}: video {frame.video_id!r} is also in "
-                                f"{elsewhere[frame.video_id]} (split leakage)")
+                                f"{leaks[frame.video_id][other].where} (split leakage)")
             else:
                 kept.append(frame)
         return kept, problems

@@ -49,7 +49,7 @@ from paddle import nn
 from paddle.autograd import PyLayer
 from paddleseg.cvlibs import manager
 
-from pphumanseg._registry import register
+from pphumanseg.utils.registry import register
 from pphumanseg.losses import connectivity_loss_kernels as kernels
 from pphumanseg.metrics.component_matching import ImageMatching, component_id_type
 from pphumanseg.metrics.connectivity import class_codes

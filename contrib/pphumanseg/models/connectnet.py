@@ -28,8 +28,8 @@ import paddle.nn.functional as F
 from paddleseg.cvlibs import manager, param_init
 from paddleseg.models import layers
 
-from pphumanseg._registry import register
 from pphumanseg.models.weights import load_weights
+from pphumanseg.utils.registry import register
 
 __all__ = ["ConnectNet", "ConnectNetEncoder", "convert_paddleseg_state_dict"]
 

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import paddle
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import os
 import cv2
 import numpy as np
 
-from pphumanseg.atomic_write import atomic_write, atomic_write_text
+from pphumanseg.utils.atomic_write import atomic_write, atomic_write_text
 
 from .presets import get_preset
 from .scene import make_scene, render_clip
@@ -108,23 +108,22 @@ def write_clip(path, size=(1280, 720), frames=100, seed=0, preset="default", fps
         uint8 array (frames, H, W) of masks, 1 = person.
     """
     width, height = (int(v) for v in size)
-    temporary = f"{os.path.splitext(path)[0]}.tmp.mp4"
-    writer = cv2.VideoWriter(temporary, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-    if not writer.isOpened():
-        raise OSError(f"OpenCV cannot write mp4 video to {path}")
-    if mask_dir is not None:
-        os.makedirs(mask_dir, exist_ok=True)
     masks = np.empty((frames, height, width), np.uint8)
-    try:
-        for t, (image, mask) in enumerate(render_clip((width, height), frames, seed, preset)):
-            writer.write(image)
-            masks[t] = mask
-            if mask_dir is not None:
-                _write_image(os.path.join(mask_dir, f"{t:06d}.png"), mask, LABEL_PNG)
-        writer.release()
-        os.replace(temporary, path)
-    finally:
-        writer.release()
-        if os.path.exists(temporary):
-            os.remove(temporary)
+
+    def write(temporary):
+        writer = cv2.VideoWriter(temporary, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+        if not writer.isOpened():
+            raise OSError(f"OpenCV cannot write mp4 video to {path}")
+        if mask_dir is not None:
+            os.makedirs(mask_dir, exist_ok=True)
+        try:
+            for t, (image, mask) in enumerate(render_clip((width, height), frames, seed, preset)):
+                writer.write(image)
+                masks[t] = mask
+                if mask_dir is not None:
+                    _write_image(os.path.join(mask_dir, f"{t:06d}.png"), mask, LABEL_PNG)
+        finally:
+            writer.release()
+
+    atomic_write(path, write)
     return masks

@@ -13,12 +13,12 @@ import io
 import os
 import shutil
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.atomic_write import replace_directory, staging_directory
+from pphumanseg.utils.errors import UsageError
 from pphumanseg.zoo.catalog import KINDS, released_model
 from pphumanseg.zoo.download import download
 
@@ -44,7 +44,7 @@ def fetch(name, kind):
     if target.is_dir():
         return str(target)
     remedy = f"download it elsewhere and run: pphumanseg zoo get {name} --kind {kind} --from FILE"
-    with tempfile.TemporaryDirectory(dir=_make_home(), prefix=".download.") as folder:
+    with staging_directory(cache_home() / f"{name}-{kind}-download") as folder:
         archive = download(model.url(kind), Path(folder), remedy)
         return install(name, kind, archive, origin=model.url(kind))
 
@@ -55,7 +55,7 @@ def fetch_url(url, kind):
     target = cache_home() / f"url-{Path(urlparse(url).path).name.split('.')[0]}-{digest}" / kind
     if target.is_dir():
         return str(target)
-    with tempfile.TemporaryDirectory(dir=_make_home(), prefix=".download.") as folder:
+    with staging_directory(f"{target.parent}-download") as folder:
         archive = download(url, Path(folder), "download it elsewhere and give its path instead")
         return _install(target, kind, archive, origin=url, config=None)
 
@@ -78,31 +78,20 @@ def _check_kind(kind):
         raise UsageError(f"zoo: kind must be one of {', '.join(KINDS)}, got {kind!r}")
 
 
-def _make_home():
-    home = cache_home()
-    home.mkdir(parents=True, exist_ok=True)
-    return home
-
-
 def _install(target, kind, source, origin, config):
     if not source.exists():
         raise UsageError(f"{source}: not found")
-    staging = Path(tempfile.mkdtemp(prefix=f".{kind}.", suffix=".tmp", dir=_make_home()))
-    try:
-        unpacked = staging / "unpacked"
+    # Staged at the cache's top level, so that a failed install leaves no folder for NAME.
+    with staging_directory(cache_home() / f"{target.parent.name}-{kind}") as staging:
+        unpacked = Path(staging) / "unpacked"
         _unpack(source, unpacked)
-        content = staging / "content"
-        _find_content(unpacked, kind, origin).rename(content)
+        content = _find_content(unpacked, kind, origin)
         if kind == "checkpoint":
             _check_checkpoint(content / WEIGHTS_FILE, config, origin)
         else:
             _check_inference(content, origin)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.rename(staging / "previous")
-        content.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        replace_directory(content, target)
     return str(target)
 
 

@@ -7,7 +7,7 @@ Parameters are those of the model as this project builds it from ``config``.
 import dataclasses
 import difflib
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 _BASE = "https://paddleseg.bj.bcebos.com/dygraph/pp_humanseg_v2/"
 KINDS = ("checkpoint", "inference")

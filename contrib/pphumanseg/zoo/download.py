@@ -8,14 +8,15 @@ from urllib.parse import urlparse
 
 from tqdm import tqdm
 
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.atomic_write import atomic_write
+from pphumanseg.utils.errors import UsageError
 
 CHUNK_BYTES = 1 << 16
 TIMEOUT_SECONDS = 30
 
 
 def download(url, folder, remedy):
-    """Downloads ``url`` into ``folder`` through a ``.part`` file renamed when complete.
+    """Downloads ``url`` into ``folder`` through a temporary file renamed when complete.
 
     Args:
         url (str): the file to fetch.
@@ -29,24 +30,23 @@ def download(url, folder, remedy):
         UsageError: one line naming the URL, the reason and ``remedy``; nothing is left behind.
     """
     target = Path(folder) / (Path(urlparse(url).path).name or "download")
-    partial = target.with_name(target.name + ".part")
-    try:
+
+    def fetch(temporary):
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
             expected = int(response.headers.get("Content-Length") or 0) or None
-            with open(partial, "wb") as file, tqdm(total=expected, unit="B", unit_scale=True,
-                                                   desc=target.name) as progress:
+            with open(temporary, "wb") as file, tqdm(total=expected, unit="B", unit_scale=True,
+                                                     desc=target.name) as progress:
                 while chunk := response.read(CHUNK_BYTES):
                     file.write(chunk)
                     progress.update(len(chunk))
-        received = partial.stat().st_size
+        received = os.path.getsize(temporary)
         if expected is not None and received != expected:
             raise UsageError(f"cannot download {url}: truncated ({received} of {expected} "
                              f"bytes); {remedy}")
-        os.replace(partial, target)
+
+    try:
+        atomic_write(str(target), fetch)
     except (OSError, http.client.HTTPException, ValueError) as error:
         reason = getattr(error, "reason", None) or error
         raise UsageError(f"cannot download {url} ({reason}); {remedy}") from None
-    finally:
-        if partial.exists():
-            partial.unlink()
     return target

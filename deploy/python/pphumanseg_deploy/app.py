@@ -57,9 +57,12 @@ class BackgroundReplacer:
     def alpha(self, frame):
         """Foreground alpha (H, W) float32 in [0, 1] at the frame's resolution."""
         view = cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE) if self.vertical else frame
-        probability = self.predictor.predict_low_res(view)
-        if self.smoother is not None:
-            probability = self.smoother(view, probability)
+        if self.smoother is None:
+            probability = self.predictor.predict_low_res(view)
+        else:
+            # Resized once: the network and the optical flow see the same image.
+            network_view = self.predictor.preprocess.resize(view)
+            probability = self.smoother(network_view, self.predictor.predict_low_res(network_view))
         if self.post:
             probability = sharpen_alpha(probability)
         alpha = upsample(probability, view.shape[1], view.shape[0])

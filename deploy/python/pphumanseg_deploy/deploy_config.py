@@ -10,6 +10,8 @@ import yaml
 
 from .errors import DeployError
 
+# Copies of pphumanseg.core.model_files (this package imports nothing of pphumanseg).
+DEPLOY_FILE = "deploy.yaml"
 OUTPUT_OPS = ("argmax", "softmax", "foreground", "none")
 
 
@@ -22,7 +24,7 @@ class DeployConfig:
 
     def __init__(self, model_dir):
         self.model_dir = model_dir
-        self.path = os.path.join(model_dir, "deploy.yaml")
+        self.path = os.path.join(model_dir, DEPLOY_FILE)
         if not os.path.isfile(self.path):
             raise DeployError(f"{self.path}: not found (is --model_dir an exported model directory?)")
         try:

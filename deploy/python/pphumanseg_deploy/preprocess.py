@@ -120,7 +120,8 @@ class Preprocess:
             width, height = resize.size_for(width, height)
         return self.fixed_size or (width, height)
 
-    def __call__(self, image_bgr):
+    def resize(self, image_bgr):
+        """The uint8 image resized as the network sees it (unchanged if already that size)."""
         image = image_bgr
         for resize in self.resizes:
             size = resize.size_for(image.shape[1], image.shape[0])
@@ -128,7 +129,10 @@ class Preprocess:
                 image = cv2.resize(image, size, interpolation=resize.interpolation)
         if self.fixed_size and self.fixed_size != (image.shape[1], image.shape[0]):
             image = cv2.resize(image, self.fixed_size, interpolation=cv2.INTER_LINEAR)
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32)
+        return image
+
+    def __call__(self, image_bgr):
+        rgb = cv2.cvtColor(self.resize(image_bgr), cv2.COLOR_BGR2RGB).astype(np.float32)
         rgb *= self.scale
         rgb += self.offset
         return np.ascontiguousarray(rgb.transpose(2, 0, 1)[np.newaxis])

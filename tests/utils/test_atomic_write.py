@@ -1,6 +1,6 @@
 import pytest
 
-from pphumanseg.atomic_write import atomic_write, atomic_write_text
+from pphumanseg.utils.atomic_write import atomic_write, atomic_write_text
 
 
 def test_writes_through_a_temporary_name_and_creates_the_folder(tmp_path):

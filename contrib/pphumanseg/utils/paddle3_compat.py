@@ -1,23 +1,24 @@
-"""Makes paddleseg 2.8.0's trainer, evaluator, losses and metrics work on PaddlePaddle 3.x.
-
-Design call: pphumanseg owns its train/eval loop (``pphumanseg.core``) because the commands need
-things paddleseg's loop lacks (atomic checkpoints, per-term loss logs, SC and temporal metrics).
-paddleseg's own ``core.train``/``core.evaluate`` stay usable too, for users' scripts and for the
-training benchmark; this module is the only place that touches paddleseg for that, and it patches
-attributes at import time rather than editing site-packages. Each patch fixes one breakage:
+"""Fixes for running paddleseg 2.8.0 code on PaddlePaddle 3.x, each active only inside a ``with``
+block (importing pphumanseg applies none). Each repairs one breakage:
 
 1. ``CrossEntropyLoss._post_process_loss`` multiplies a float32 mask by ``ones_like(label)``
    (int64); Paddle 3 refuses int/float type promotion.
-2. ``core.train`` averages per-term losses with ``l[0]``; Paddle 3 losses are 0-d, so that
-   indexing fails. Loss terms are reshaped to ``[1]`` as Paddle 2 returned them.
-3. ``utils.metrics.calculate_area`` concatenates 0-d sums; Paddle 3 cannot concat 0-d tensors.
-4. In the legacy static graph (``FLAGS_enable_pir_api=0``, used by ``pphumanseg export``),
-   ``paddle.multiply`` and ``paddle.logical_and`` call PIR-only ops and raise "must be Value, but
-   got Variable"; paddleseg's MobileNetV3 SE block and ``tensor_fusion`` shape checks use them
-   (MobileSeg, PP-HumanSegV2). They fall back to the legacy ops there and are unchanged elsewhere.
+2. ``paddleseg.core.train`` averages per-term losses with ``l[0]``; Paddle 3 losses are 0-d.
+   Loss terms are reshaped to ``[1]`` as Paddle 2 returned them.
+3. ``utils.metrics.calculate_area`` (paddleseg's ``core.evaluate``) concatenates 0-d sums.
+4. In the legacy static graph (``FLAGS_enable_pir_api=0``), ``paddle.multiply`` and
+   ``paddle.logical_and`` call PIR-only ops ("must be Value, but got Variable"); paddleseg's
+   MobileNetV3 SE block and ``tensor_fusion`` use them (MobileSeg, PP-HumanSegV2). They fall
+   back to the legacy ops there and are unchanged elsewhere.
 
-``apply()`` is idempotent and is called by ``import pphumanseg``.
+Who uses which: :func:`cross_entropy_on_paddle3` (1) wraps the loss of pphumanseg's train step
+(``pphumanseg train``) and ``scripts/bench_scl.py``; :func:`paddleseg_training_on_paddle3`
+(1-3) is for paddleseg's own ``core.train``/``core.evaluate``, which only
+``scripts/bench_train.py`` and users' scripts run; :func:`legacy_graph_ops` (4) wraps the
+legacy-format ``jit.save`` of ``pphumanseg export``, the only legacy graph pphumanseg builds.
+Each swaps process-wide attributes while its block runs.
 """
+import contextlib
 import importlib
 
 import paddle
@@ -29,8 +30,6 @@ from paddleseg.models.losses.cross_entropy_loss import CrossEntropyLoss
 
 # paddleseg.core re-exports the function ``train`` under the module's name.
 ppseg_train = importlib.import_module("paddleseg.core.train")
-
-_APPLIED = False
 
 
 def _post_process_loss(self, logit, label, semantic_weights, loss):
@@ -65,7 +64,6 @@ def _loss_terms_as_1d(loss_computation):
     def wrapped(*args, **kwargs):
         return [paddle.reshape(term, [1]) for term in loss_computation(*args, **kwargs)]
 
-    wrapped.__wrapped__ = loss_computation
     return wrapped
 
 
@@ -95,7 +93,6 @@ def _legacy_graph_multiply(multiply):
             return multiply(x, y, name=name)
         return x * y  # the legacy elementwise_mul of Variable's operator
 
-    wrapped.__wrapped__ = multiply
     return wrapped
 
 
@@ -105,17 +102,36 @@ def _legacy_graph_logical_and(logical_and):
             return logical_and(x, y, out=out, name=name)
         return _logical_op("logical_and", x, y, out=out, name=name, binary_op=True)
 
-    wrapped.__wrapped__ = logical_and
     return wrapped
 
 
-def apply():
-    global _APPLIED
-    if _APPLIED:
-        return
-    CrossEntropyLoss._post_process_loss = _post_process_loss
-    ppseg_train.loss_computation = _loss_terms_as_1d(ppseg_train.loss_computation)
-    ppseg_metrics.calculate_area = calculate_area
-    paddle.multiply = _legacy_graph_multiply(paddle.multiply)
-    paddle.logical_and = _legacy_graph_logical_and(paddle.logical_and)
-    _APPLIED = True
+@contextlib.contextmanager
+def _patched(replacements):
+    """Sets ``(owner, attribute, value)`` attributes for the block and restores them after."""
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replacements]
+    for owner, name, value in replacements:
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, value in reversed(originals):
+            setattr(owner, name, value)
+
+
+def cross_entropy_on_paddle3():
+    """Context manager: paddleseg's ``CrossEntropyLoss`` computes in float32 (fix 1)."""
+    return _patched([(CrossEntropyLoss, "_post_process_loss", _post_process_loss)])
+
+
+def paddleseg_training_on_paddle3():
+    """Context manager: paddleseg's ``core.train`` and ``core.evaluate`` run (fixes 1-3)."""
+    return _patched([(CrossEntropyLoss, "_post_process_loss", _post_process_loss),
+                     (ppseg_train, "loss_computation", _loss_terms_as_1d(ppseg_train.loss_computation)),
+                     (ppseg_metrics, "calculate_area", calculate_area)])
+
+
+def legacy_graph_ops():
+    """Context manager: ``paddle.multiply`` and ``paddle.logical_and`` trace into legacy static
+    graphs (fix 4)."""
+    return _patched([(paddle, "multiply", _legacy_graph_multiply(paddle.multiply)),
+                     (paddle, "logical_and", _legacy_graph_logical_and(paddle.logical_and))])

@@ -22,7 +22,8 @@ import paddle
 from paddleseg.cvlibs import SegBuilder
 
 from pphumanseg.core.config import load_config
-from pphumanseg.errors import UsageError
+from pphumanseg.core.model_files import EXPORTED_PARAMS_FILE
+from pphumanseg.utils.errors import UsageError
 
 BASE_DIR_NAME = "_base_"
 
@@ -112,7 +113,7 @@ def exported_params_bytes(model, width, height):
     static_model = paddle.jit.to_static(model, input_spec=spec, full_graph=True)
     with tempfile.TemporaryDirectory(prefix="pphumanseg_complexity_") as tmp:
         paddle.jit.save(static_model, os.path.join(tmp, "model"))
-        return os.path.getsize(os.path.join(tmp, "model.pdiparams"))
+        return os.path.getsize(os.path.join(tmp, EXPORTED_PARAMS_FILE))
 
 
 def measure(path):

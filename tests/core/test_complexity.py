@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from pphumanseg import complexity
-from pphumanseg.errors import UsageError
+from pphumanseg.core import complexity
+from pphumanseg.utils.errors import UsageError
 
 CONNECTNET = "configs/connectnet/connectnet_portrait_398x224.yml"
 
