@@ -35,24 +35,23 @@ def class_codes(pred, label, num_classes, ignore_index):
 
 
 def find_components(mask):
-    """The 8-connected components of an (H, W) bool mask: (H, W) int32 ids (0 outside the mask,
-    1..count inside) and their (count + 1,) pixel counts (entry 0: the pixels outside)."""
-    count, ids, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8,
-                                                            ltype=cv2.CV_32S)
-    return ids, stats[:, cv2.CC_STAT_AREA]
+    """The 8-connected components of an (H, W) bool mask: their count and (H, W) int32 ids (0
+    outside the mask, 1..count inside)."""
+    count, ids = cv2.connectedComponents(mask.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    return count - 1, ids
 
 
-def _keep_largest(ids, areas, max_components):
+def _keep_largest(ids, count, max_components):
     """Renumbers ids in place to keep the ``max_components`` largest components (the others get
-    id 0); returns the kept areas and how many were dropped."""
-    count = len(areas) - 1
+    id 0); returns how many were dropped."""
     if max_components is None or count <= max_components:
-        return areas, 0
-    kept = np.argsort(-areas[1:], kind="stable")[:max_components] + 1
+        return 0
+    areas = np.bincount(ids.ravel(), minlength=count + 1)[1:]
+    kept = np.argsort(-areas, kind="stable")[:max_components] + 1
     renumber = np.zeros(count + 1, dtype=ids.dtype)
     renumber[kept] = np.arange(1, max_components + 1)
     np.take(renumber, ids, out=ids)
-    return np.concatenate([areas[:1], areas[kept]]), count - max_components
+    return count - max_components
 
 
 class ClassMatching(NamedTuple):
@@ -80,16 +79,17 @@ def match_class(pred, label, class_id, weights=None, max_components=None):
             None counts pixels (the hard metric).
         max_components: optional cap on the predicted components; the largest are kept.
     """
-    label_ids, label_areas = find_components(label == class_id)
-    if len(label_areas) == 1:
+    label_count, label_ids = find_components(label == class_id)
+    if label_count == 0:
         return None
-    pred_ids, pred_areas = find_components(pred == class_id)
-    pred_areas, dropped = _keep_largest(pred_ids, pred_areas, max_components)
-    shape = (len(label_areas), len(pred_areas))
+    pred_count, pred_ids = find_components(pred == class_id)
+    dropped = _keep_largest(pred_ids, pred_count, max_components)
+    shape = (label_count + 1, pred_count - dropped + 1)
     cell_type = np.int32 if shape[0] * shape[1] <= np.iinfo(np.int32).max else np.int64
     cells = label_ids.astype(cell_type)
     cells *= shape[1]
     cells += pred_ids
+    label_areas = np.bincount(label_ids.ravel(), minlength=shape[0])
     intersections = np.bincount(cells.ravel(), None if weights is None else weights.ravel(),
                                 minlength=shape[0] * shape[1]).reshape(shape)
     return ClassMatching(intersections, label_areas, cells, dropped)
