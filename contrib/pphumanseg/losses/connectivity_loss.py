@@ -81,7 +81,7 @@ def _sc_gradient(matching, scores):
                                                  * scores.unions), 0.0)
     union_growth = scores.ious * per_match
     gradient = np.zeros(matching.intersections.shape)
-    gradient[1:, 1:] = per_match + union_growth  # the own pair's growth is already in 1 / U
+    gradient[1:, 1:] = per_match + union_growth  # the column total below takes it away again
     gradient[:, 1:] -= union_growth.sum(axis=0)
     return gradient / scores.denominator
 
@@ -98,7 +98,6 @@ def _image_loss(pred, codes, probabilities, class_ids, max_components, gradient,
     if not matchings:
         return 0.0
     scale /= len(matchings)
-    num_classes = probabilities.shape[0]
     terms = []
     for class_id, matching in matchings.items():
         if matching.intersections.shape[1] > 1:  # some component of the class predicted
@@ -107,14 +106,14 @@ def _image_loss(pred, codes, probabilities, class_ids, max_components, gradient,
             if gradient is not None:
                 table = (_sc_gradient(matching, scores) * -scale).astype(gradient.dtype)
                 np.take(table.ravel(), matching.cells, out=gradient[class_id])
-            continue
-        labelled = codes == class_id
-        valid_count = codes.size - np.count_nonzero(codes == num_classes)
-        missed = np.count_nonzero(labelled) - float(
-            probabilities[class_id].sum(where=labelled, dtype=np.float64))
-        terms.append(1.0 + missed / valid_count)
-        if gradient is not None:
-            np.multiply(labelled, -scale / valid_count, out=gradient[class_id])
+        else:
+            labelled = codes == class_id
+            valid_count = codes.size - np.count_nonzero(codes == len(probabilities))
+            missed = np.count_nonzero(labelled) - float(
+                probabilities[class_id].sum(where=labelled, dtype=np.float64))
+            terms.append(1.0 + missed / valid_count)
+            if gradient is not None:
+                np.multiply(labelled, -scale / valid_count, out=gradient[class_id])
     return sum(terms) / len(terms)
 
 
