@@ -113,6 +113,7 @@ class PairScores(NamedTuple):
 
 
 def pair_scores(matching):
+    """The SC of one class from its ``ClassMatching``, with the parts the loss's gradient needs."""
     pairs = matching.intersections[1:, 1:]
     pred_areas = matching.intersections[:, 1:].sum(axis=0)
     overlaps = pairs > 0
