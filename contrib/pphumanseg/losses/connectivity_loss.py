@@ -60,13 +60,13 @@ def _softmax_and_argmax(logits):
     """Softmax over axis 1 of (N, C, H, W) logits, and the (N, H, W) argmax (the first maximum
     wins); one class at a time, which numpy does far faster than ``argmax(axis=1)``."""
     largest = logits[:, 0].copy()
-    pred = np.zeros(largest.shape, np.int32)
+    pred = np.zeros(largest.shape, np.uint8 if logits.shape[1] <= 256 else np.int32)
     for class_id in range(1, logits.shape[1]):
         np.copyto(pred, class_id, where=logits[:, class_id] > largest)
         np.maximum(largest, logits[:, class_id], out=largest)
     probabilities = logits - largest[:, None]
     np.exp(probabilities, out=probabilities)
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    probabilities /= probabilities.sum(axis=1, out=largest)[:, None]
     return probabilities, pred
 
 

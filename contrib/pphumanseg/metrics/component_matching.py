@@ -24,13 +24,15 @@ def class_codes(pred, label, num_classes, ignore_index):
         ValueError: if ``label`` holds a value outside [0, num_classes) other than ignore_index.
     """
     ignored = label == ignore_index
-    bad = ~ignored & ((label < 0) | (label >= num_classes))
+    bad = (label < 0) | (label >= num_classes)
+    bad &= ~ignored
     if bad.any():
         raise ValueError(f"label values {np.unique(label[bad])[:10].tolist()} are outside "
                          f"[0, {num_classes}) and are not ignore_index={ignore_index}")
     code_type = np.uint8 if num_classes < 255 else np.int32
-    codes = np.where(ignored, num_classes, label).astype(code_type)
-    pred_codes = np.where(ignored, num_classes, pred).astype(code_type)
+    pred_codes, codes = pred.astype(code_type), label.astype(code_type)
+    np.copyto(pred_codes, num_classes, where=ignored)
+    np.copyto(codes, num_classes, where=ignored)
     return pred_codes, codes
 
 
