@@ -1,8 +1,6 @@
 """SCLoss: exact values on hand-built cases, agreement with paddleseg's SemanticConnectivityLoss
 where that is correct, gradients (finite differences, training), config use and bad input."""
 import importlib
-import multiprocessing
-import threading
 
 import cv2
 import numpy as np
@@ -202,7 +200,6 @@ def test_gradient_scales_with_the_output_gradient_and_no_grad_gives_the_same_val
 
 
 def test_a_kept_gradient_is_not_overwritten_by_the_next_call():
-    # The gradient array is reused between calls, but never while a tensor still shares it.
     rng = np.random.default_rng(6)
     label = paddle.to_tensor(rng.integers(0, 2, (2, 16, 20)))
     loss = SCLoss()
@@ -331,84 +328,3 @@ def test_rejects_float_labels_and_bad_arguments():
         SCLoss(max_components=0)
     with pytest.raises(ValueError, match="classes"):
         SCLoss(classes=[1, 1])
-
-
-def test_image_threads_return_results_in_order_and_reraise_a_helper_thread_error(monkeypatch):
-    connectivity_loss = importlib.import_module("pphumanseg.losses.connectivity_loss")
-    monkeypatch.setattr(connectivity_loss, "_IMAGE_WORKERS", 2)
-    monkeypatch.setattr(connectivity_loss, "_IMAGE_POOL", None)
-    opencv_threads = cv2.getNumThreads()
-    both_running = threading.Barrier(2, timeout=10)  # images 0 and 1 run on different threads
-    threads = {}
-
-    def square(image):
-        if image < 2:
-            both_running.wait()
-        threads[image] = threading.current_thread()
-        return image * image
-
-    assert connectivity_loss._map_over_images(square, 5) == [0, 1, 4, 9, 16]
-    assert threads[0] is not threads[1]
-    assert cv2.getNumThreads() == opencv_threads
-
-    both_running.reset()
-
-    def fail_off_the_calling_thread(image):
-        if image < 2:
-            both_running.wait()
-        if threading.current_thread() is not threading.main_thread():
-            raise ValueError(f"image {image} failed in a helper thread")
-        return image
-
-    with pytest.raises(ValueError, match="failed in a helper thread"):
-        connectivity_loss._map_over_images(fail_off_the_calling_thread, 3)
-    assert cv2.getNumThreads() == opencv_threads
-
-
-@pytest.mark.parametrize("size, labelled_in_parallel", [(16, False), (600, True)])
-def test_opencv_is_single_threaded_only_while_it_would_label_in_parallel(monkeypatch, size,
-                                                                         labelled_in_parallel):
-    # 16x16 masks get 16-bit component ids, which OpenCV labels on the calling thread; 600x600
-    # masks need 32-bit ids, which OpenCV labels with its own threads.
-    connectivity_loss = importlib.import_module("pphumanseg.losses.connectivity_loss")
-    seen = []
-    image_loss = connectivity_loss._SCLossComputation._image
-
-    def recording(self, *args):
-        seen.append(cv2.getNumThreads())
-        return image_loss(self, *args)
-
-    monkeypatch.setattr(connectivity_loss._SCLossComputation, "_image", recording)
-    opencv_threads = cv2.getNumThreads()
-    cv2.setNumThreads(2)
-    try:
-        label = paint((size, size), (2, size // 2, 2, size // 2))
-        SCLoss()(paddle.to_tensor(hard_logits(label)), paddle.to_tensor(label[None]))
-        assert seen == [1 if labelled_in_parallel else 2]
-        assert cv2.getNumThreads() == 2
-    finally:
-        cv2.setNumThreads(opencv_threads)
-
-
-def _loss_in_a_forked_child(logits, label, results):
-    losses = [float(SCLoss()(paddle.to_tensor(logits), paddle.to_tensor(label))) for _ in range(2)]
-    helpers = [thread for thread in threading.enumerate() if thread.name.startswith("pphumanseg")]
-    results.put((losses, len(helpers)))
-
-
-def test_image_threads_are_started_again_in_a_forked_child(monkeypatch):
-    # The parent's helper threads do not exist in a forked child.
-    connectivity_loss = importlib.import_module("pphumanseg.losses.connectivity_loss")
-    monkeypatch.setattr(connectivity_loss, "_IMAGE_WORKERS", 2)
-    monkeypatch.setattr(connectivity_loss, "_IMAGE_POOL", None)
-    rng = np.random.default_rng(0)
-    logits = rng.normal(0, 1, (4, 2, 24, 24)).astype(np.float32)
-    label = rng.integers(0, 2, (4, 24, 24))
-    parent = float(SCLoss()(paddle.to_tensor(logits), paddle.to_tensor(label)))  # starts a helper
-    fork = multiprocessing.get_context("fork")
-    results = fork.Queue()
-    child = fork.Process(target=_loss_in_a_forked_child, args=(logits, label, results))
-    child.start()
-    child.join(timeout=120)
-    assert child.exitcode == 0
-    assert results.get(timeout=1) == ([parent, parent], 1)

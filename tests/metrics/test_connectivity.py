@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pphumanseg.metrics.component_matching import ImageMatching, component_id_type
+from pphumanseg.metrics.component_matching import class_codes, match_class, pair_scores
 from pphumanseg.metrics.connectivity import SCMetric, semantic_connectivity
 
 
@@ -69,11 +69,10 @@ def test_ignored_pixels_count_in_neither_prediction_nor_label():
 def test_cap_counts_extra_components_as_lone():
     label = paint((12, 12), (2, 9, 2, 9))
     pred = paint((12, 12), (2, 9, 2, 4), (2, 9, 6, 9))
-    matching = ImageMatching(pred.astype(np.uint8), label.astype(np.uint8), num_classes=2,
-                             class_ids=[1], max_components=1)
+    matching = match_class(*class_codes(pred, label, 2, 255), class_id=1, max_components=1)
     # The larger fragment (32 px) is kept; the other one counts as lone.
-    assert matching.scores[1] == pytest.approx((32 / 64) / 2)
-    assert matching.pred_counts[1] == 1
+    assert pair_scores(matching).sc == pytest.approx((32 / 64) / 2)
+    assert matching.intersections.shape == (2, 2)  # one label and one predicted component kept
 
 
 def test_metric_averages_over_images_and_classes():
@@ -102,9 +101,7 @@ def test_metric_rejects_out_of_range_labels():
 
 
 def test_more_components_than_uint16_ids_hold():
-    # 512x512 can hold 65,536 separate components (one pixel every 2x2), so ids must be int32.
-    assert component_id_type((512, 512)) == np.int32
-    assert component_id_type((224, 398)) == np.uint16
+    # 512x512 can hold 65,536 separate components (one pixel every 2x2).
     label = np.ones((512, 512), np.int64)
     pred = np.zeros((512, 512), np.int64)
     pred[::2, ::2] = 1  # 65,536 one-pixel components inside the one label component
@@ -113,16 +110,14 @@ def test_more_components_than_uint16_ids_hold():
     assert scores[1] == pytest.approx(1 / (512 * 512))
 
 
-@pytest.mark.parametrize("shape, id_type", [((868, 302), np.uint16), ((510, 514), np.int32)])
-def test_component_count_at_the_uint16_limit(shape, id_type):
-    # 65,534 and 65,535 one-pixel components: OpenCV's uint16 labels count the background too,
-    # so 65,535 components (65,536 labels) need int32 ids or the count wraps.
-    assert component_id_type(shape) == id_type
+@pytest.mark.parametrize("shape", [(868, 302), (510, 514)])
+def test_component_count_at_the_uint16_limit(shape):
+    # 65,534 and 65,535 one-pixel components: with 16-bit ids, OpenCV's label count (background
+    # included) would wrap at 65,535 components.
     label = np.ones(shape, np.int64)
     pred = np.zeros(shape, np.int64)
     pred[::2, ::2] = 1
     components = np.count_nonzero(pred)
-    matching = ImageMatching(pred.astype(np.uint8), label.astype(np.uint8), num_classes=2,
-                             class_ids=[1])
-    assert matching.pred_counts[1] == components
+    matching = match_class(*class_codes(pred, label, 2, 255), class_id=1)
+    assert matching.intersections.shape == (2, components + 1)
     assert semantic_connectivity(pred, label, num_classes=2)[1] == pytest.approx(1 / pred.size)

@@ -13,29 +13,12 @@ per-pixel weight P (1 for the hard metric, the class-c probability for the loss)
 
 A class present in the label but not predicted at all scores 0.
 
-The component matching itself (``ImageMatching``) is shared with the differentiable loss
-(``pphumanseg.losses.SCLoss``), which weights pixels by the class probability.
+The component matching itself (``pphumanseg.metrics.component_matching``) is shared with the
+differentiable loss (``pphumanseg.losses.SCLoss``), which weights pixels by the class probability.
 """
 import numpy as np
 
-from pphumanseg.metrics.component_matching import ImageMatching
-
-
-def class_codes(label, num_classes, ignore_index):
-    """The label as small integers: 0..C-1 for classes and C for ``ignore_index`` pixels.
-
-    Raises:
-        ValueError: if ``label`` holds a value outside [0, num_classes) other than ignore_index.
-    """
-    valid = label != ignore_index
-    codes = np.where(valid, label, 0)
-    if codes.size and (codes.min() < 0 or codes.max() >= num_classes):
-        bad = np.unique(label[valid & ((label < 0) | (label >= num_classes))])
-        raise ValueError(f"label values {bad[:10].tolist()} are outside [0, {num_classes}) and are "
-                         f"not ignore_index={ignore_index}")
-    codes = codes.astype(np.uint8 if num_classes < 255 else np.int32)
-    np.copyto(codes, num_classes, where=~valid)
-    return codes
+from pphumanseg.metrics.component_matching import class_codes, match_class, pair_scores
 
 
 def semantic_connectivity(pred, label, num_classes, ignore_index=255):
@@ -53,12 +36,12 @@ def semantic_connectivity(pred, label, num_classes, ignore_index=255):
     pred, label = np.asarray(pred), np.asarray(label)
     if pred.ndim != 2 or pred.shape != label.shape:
         raise ValueError(f"pred and label must both be (H, W); got {pred.shape} and {label.shape}")
-    label = class_codes(label, num_classes, ignore_index)
-    pred = np.where(label == num_classes, num_classes, pred).astype(label.dtype)
-    matching = ImageMatching(pred, label, num_classes, range(num_classes))
+    pred, label = class_codes(pred, label, num_classes, ignore_index)
     scores = np.full(num_classes, np.nan)
-    for class_id, score in matching.scores.items():
-        scores[class_id] = score
+    for class_id in range(num_classes):
+        matching = match_class(pred, label, class_id)
+        if matching is not None:
+            scores[class_id] = pair_scores(matching).sc
     return scores
 
 
