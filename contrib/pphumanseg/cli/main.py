@@ -18,6 +18,7 @@ COMMANDS = {
     "synth": "generate teleconference video frames with exact masks",
     "data": "inspect and validate a dataset in the PP-HumanSeg14K layout",
     "complexity": "params, FLOPs and exported size of every config's model",
+    "serve": "the browser virtual-background page for an exported model, on localhost",
 }
 
 
