@@ -1,5 +1,5 @@
 """Debian's Chromium for the page tests: found on PATH or installed with apt-get, then started
-headless with a fake camera that plays a y4m clip, and driven through ``devtools.DevTools``."""
+headless (with a fake camera that plays a y4m clip) and driven through ``devtools.DevTools``."""
 import base64
 import os
 import shutil
@@ -46,20 +46,22 @@ def write_y4m(path, frames_bgr, fps=30):
 
 
 class Chromium:
-    """A headless Chromium whose camera plays ``clip``; ``devtools`` and ``page`` (the session id
-    of its one tab) drive it. Use as a context manager.
+    """A headless Chromium; ``devtools`` and ``page`` (the session id of its one tab) drive it.
+    Use as a context manager.
 
     Args:
         executable (str): The chromium command.
-        clip (str): y4m file for the fake camera.
         profile (str): An empty folder for the browser's profile.
+        clip (str|None): y4m file the fake camera plays; None: no camera at all.
+        allow_camera (bool): Grant camera requests (headless Chromium denies them otherwise).
     """
 
-    def __init__(self, executable, clip, profile):
+    def __init__(self, executable, profile, clip=None, allow_camera=True):
+        camera = ["--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}"] if clip else []
+        if allow_camera:
+            camera.append("--use-fake-ui-for-media-stream")
         self.command = [
-            executable, "--headless=new", "--no-sandbox", "--disable-gpu",
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}", "--remote-debugging-pipe",
+            executable, "--headless=new", "--no-sandbox", "--disable-gpu", *camera, "--remote-debugging-pipe",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--no-first-run", "--disable-quic", f"--user-data-dir={profile}", "--window-size=1000,760",
             "about:blank"]
@@ -87,7 +89,10 @@ class Chromium:
         return self
 
     def navigate(self, url):
+        """Opens ``url`` in the tab and waits for its load event."""
+        since = len(self.devtools.events)
         self.devtools.call("Page.navigate", {"url": url}, session=self.page)
+        self.devtools.wait_for_event("Page.loadEventFired", since)
 
     def wait_for(self, expression, timeout):
         """Polls a JavaScript expression until it is truthy; its value, or None after ``timeout``."""

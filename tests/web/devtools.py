@@ -54,6 +54,16 @@ class DevTools:
                 raise DevToolsError(f"{method}: {answer['error'].get('message')}")
             return answer["result"]
 
+    def wait_for_event(self, method, since, timeout=30.0):
+        """The first event named ``method`` from ``events[since:]`` on, reading more as needed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events[since:]:
+                if event.get("method") == method:
+                    return event
+            since = len(self.events)
+            self.events.append(self._read_message(deadline))
+
     def attach(self, target_id):
         """A session id for the target (flat mode: commands carry the session id)."""
         return self.call("Target.attachToTarget", {"targetId": target_id, "flatten": True})["sessionId"]
