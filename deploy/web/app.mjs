@@ -91,11 +91,11 @@ class TemporalSmoother {
   }
 }
 
+let backgroundImage = null; // the chosen image file, decoded
+
 function backgroundChoice() {
-  const image = elements.image.files[0] ? backgroundChoice.bitmap : null;
-  return { kind: elements.background.value, color: elements.color.value, image };
+  return { kind: elements.background.value, color: elements.color.value, image: backgroundImage };
 }
-backgroundChoice.bitmap = null;
 
 async function main() {
   const params = new URLSearchParams(location.search);
@@ -191,7 +191,7 @@ elements.backend.addEventListener("change", () => {
 elements.image.addEventListener("change", async () => {
   const file = elements.image.files[0];
   try {
-    backgroundChoice.bitmap = file ? await createImageBitmap(file) : null;
+    backgroundImage = file ? await createImageBitmap(file) : null;
     elements.background.value = "image";
   } catch {
     showError(`${file.name}: not an image the browser can read`);
