@@ -63,7 +63,7 @@ class Chromium:
         self.command = [
             executable, "--headless=new", "--no-sandbox", "--disable-gpu", *camera, "--remote-debugging-pipe",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-quic", f"--user-data-dir={profile}", "--window-size=700,540",
+            "--no-first-run", "--disable-quic", f"--user-data-dir={profile}", "--window-size=720,760",
             "about:blank"]
 
     def __enter__(self):
