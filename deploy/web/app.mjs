@@ -139,8 +139,7 @@ async function main() {
     const height = video.videoHeight;
     if (!width || !height) return;
     const start = performance.now();
-    capture.width = width;
-    capture.height = height;
+    if (capture.width !== width || capture.height !== height) [capture.width, capture.height] = [width, height];
     captureContext.drawImage(video, 0, 0);
     const image = captureContext.getImageData(0, 0, width, height);
     const captureMs = performance.now() - start;
