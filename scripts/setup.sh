@@ -36,3 +36,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "$wanted" > "$stamp"
 fi
 echo "setup.sh: .venv ready ($(.venv/bin/python --version))"
+
+# The browser page's npm packages (onnxruntime-web, js-yaml), pinned by deploy/web/package-lock.json.
+web_stamp=deploy/web/node_modules/.pphumanseg-lock
+if ! command -v npm >/dev/null; then
+    echo "setup.sh: npm not found: deploy/web gets no onnxruntime-web, so 'pphumanseg serve' and tests/web cannot run"
+elif [ "$(cat "$web_stamp" 2>/dev/null)" != "$(sha256sum < deploy/web/package-lock.json)" ]; then
+    (cd deploy/web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    sha256sum < deploy/web/package-lock.json > "$web_stamp"
+    echo "setup.sh: deploy/web/node_modules ready (npm $(npm --version))"
+fi

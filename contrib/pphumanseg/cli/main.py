@@ -19,6 +19,7 @@ COMMANDS = {
     "data": "inspect and validate a dataset in the PP-HumanSeg14K layout",
     "complexity": "params, FLOPs and exported size of every config's model",
     "zoo": "PaddleSeg's released PP-HumanSeg models: list them, fetch one into the cache",
+    "serve": "the browser virtual-background page for an exported model, on localhost",
 }
 
 
