@@ -1,6 +1,6 @@
 """``pphumanseg serve``: the browser page of deploy/web and an exported model, on localhost
 (pphumanseg_deploy.web_server)."""
-from pphumanseg.errors import UsageError
+from pphumanseg.utils.errors import UsageError
 
 
 def add_arguments(parser):
