@@ -15,11 +15,12 @@ from urllib.parse import urlparse
 
 import paddle
 
+from pphumanseg.core.model_files import CHECKPOINT_WEIGHTS_FILE
+from pphumanseg.utils.atomic_write import recover_directories
 from pphumanseg.utils.errors import UsageError
 
 logger = logging.getLogger(__name__)
 
-WEIGHTS_FILE = "model.pdparams"
 ZOO_PREFIX = "zoo:"
 
 
@@ -29,13 +30,19 @@ def resolve_weights(source):
 
     source = str(source)
     if source.startswith(ZOO_PREFIX):
-        return os.path.join(zoo.fetch(source[len(ZOO_PREFIX):], "checkpoint"), WEIGHTS_FILE)
+        return os.path.join(zoo.fetch(source[len(ZOO_PREFIX):], "checkpoint"),
+                            CHECKPOINT_WEIGHTS_FILE)
     if urlparse(source).scheme in ("http", "https"):
-        return os.path.join(zoo.fetch_url(source, "checkpoint"), WEIGHTS_FILE)
+        return os.path.join(zoo.fetch_url(source, "checkpoint"), CHECKPOINT_WEIGHTS_FILE)
+    if not os.path.exists(source):
+        # A checkpoint directory (best_model/) that a killed training left moved aside comes back.
+        checkpoint_dir = source[:-len(CHECKPOINT_WEIGHTS_FILE)] if source.endswith(
+            CHECKPOINT_WEIGHTS_FILE) else source
+        recover_directories(os.path.dirname(os.path.abspath(checkpoint_dir.rstrip(os.sep))))
     if os.path.isdir(source):
-        path = os.path.join(source, WEIGHTS_FILE)
+        path = os.path.join(source, CHECKPOINT_WEIGHTS_FILE)
         if not os.path.isfile(path):
-            raise UsageError(f"{source}: directory without {WEIGHTS_FILE}")
+            raise UsageError(f"{source}: directory without {CHECKPOINT_WEIGHTS_FILE}")
         return path
     if not os.path.isfile(source):
         raise UsageError(f"{source}: weights file not found")

@@ -17,13 +17,12 @@ import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
+from pphumanseg.core.model_files import CHECKPOINT_WEIGHTS_FILE, DEPLOY_FILE
 from pphumanseg.utils.atomic_write import replace_directory, staging_directory
 from pphumanseg.utils.errors import UsageError
 from pphumanseg.zoo.catalog import KINDS, released_model
 from pphumanseg.zoo.download import download
 
-WEIGHTS_FILE = "model.pdparams"
-DEPLOY_FILE = "deploy.yaml"
 CONFIGS_DIR = Path(__file__).resolve().parents[3] / "configs"
 
 
@@ -87,7 +86,7 @@ def _install(target, kind, source, origin, config):
         _unpack(source, unpacked)
         content = _find_content(unpacked, kind, origin)
         if kind == "checkpoint":
-            _check_checkpoint(content / WEIGHTS_FILE, config, origin)
+            _check_checkpoint(content / CHECKPOINT_WEIGHTS_FILE, config, origin)
         else:
             _check_inference(content, origin)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -136,8 +135,8 @@ def _find_content(unpacked, kind, origin):
         if len(weights) != 1:
             found = "no .pdparams file" if not weights else f"{len(weights)} .pdparams files"
             raise UsageError(f"{origin}: not a checkpoint ({found})")
-        if weights[0].name != WEIGHTS_FILE:
-            weights[0].rename(weights[0].with_name(WEIGHTS_FILE))
+        if weights[0].name != CHECKPOINT_WEIGHTS_FILE:
+            weights[0].rename(weights[0].with_name(CHECKPOINT_WEIGHTS_FILE))
         return weights[0].parent
     found = sorted(unpacked.rglob(DEPLOY_FILE))
     if len(found) != 1:
