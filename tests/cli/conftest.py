@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "core")]
+sys.path.insert(0, str(HERE.parent / "core"))  # tiny_dataset; in_process is in tests/
 
 from in_process import run_cli  # noqa: E402
 from tiny_dataset import write_config, write_videos  # noqa: E402

@@ -13,6 +13,7 @@ from in_process import run_cli
 from pphumanseg.core.config import ComponentBuilder, load_config
 from pphumanseg.models import ConnectNet, load_weights
 from pphumanseg.synth import write_dataset
+from tiny_dataset import REPO
 
 RELEASE = "pp_humanseg_v1_lite_portrait_398x224"
 ZOO_NAME = f"zoo:{RELEASE}"
@@ -27,8 +28,7 @@ def portrait_data(tmp_path_factory):
 
 
 def write_config(path, data_root, **model):
-    config = {"_base_": str(__import__("tiny_dataset").REPO /
-                            "configs/connectnet/connectnet_portrait_398x224.yml"),
+    config = {"_base_": str(REPO / "configs/connectnet/connectnet_portrait_398x224.yml"),
               "train_dataset": {"dataset_root": str(data_root)},
               "val_dataset": {"dataset_root": str(data_root)}}
     if model:

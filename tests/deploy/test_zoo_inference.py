@@ -6,18 +6,11 @@ import zipfile
 
 import numpy as np
 import pytest
+from in_process import run_cli
 
-from pphumanseg.cli.main import main
 from pphumanseg_deploy import Predictor
 
 NAME = "pp_humanseg_v1_lite_portrait_398x224"
-
-
-def run_cli(*argv):
-    try:
-        return main([str(arg) for arg in argv])
-    except SystemExit as exit_:
-        return exit_.code
 
 
 @pytest.fixture

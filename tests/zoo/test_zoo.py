@@ -12,23 +12,16 @@ from pathlib import Path
 import numpy as np
 import paddle
 import pytest
+from in_process import run_cli
 from paddleseg.models import PPHumanSegLite
 
 from pphumanseg import zoo
-from pphumanseg.cli.main import main
 from pphumanseg.core.complexity import build_model, count_params
 from pphumanseg.core.config import load_config
 from pphumanseg.models import ConnectNet, load_weights
 from pphumanseg.zoo.cache import CONFIGS_DIR
 
 NAME = "pp_humanseg_v1_lite_portrait_398x224"
-
-
-def run_cli(*argv):
-    try:
-        return main([str(arg) for arg in argv])
-    except SystemExit as exit_:
-        return exit_.code
 
 
 def cache_listing(home):
