@@ -33,7 +33,7 @@ def resolve_weights(source):
         return os.path.join(zoo.fetch(source[len(ZOO_PREFIX):], "checkpoint"),
                             CHECKPOINT_WEIGHTS_FILE)
     if urlparse(source).scheme in ("http", "https"):
-        return os.path.join(zoo.fetch_url(source, "checkpoint"), CHECKPOINT_WEIGHTS_FILE)
+        return os.path.join(zoo.fetch_url(source), CHECKPOINT_WEIGHTS_FILE)
     if not os.path.exists(source):
         # A checkpoint directory (best_model/) that a killed training left moved aside comes back.
         checkpoint_dir = source[:-len(CHECKPOINT_WEIGHTS_FILE)] if source.endswith(

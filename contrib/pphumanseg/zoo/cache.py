@@ -1,9 +1,10 @@
 """The local cache of released models: fetched once, checked, then used by every command.
 
 Layout: ``$PPHUMANSEG_HOME`` (default ``~/.cache/pphumanseg``) holds ``NAME/checkpoint/``
-(``model.pdparams``) and ``NAME/inference/`` (``deploy.yaml`` and the graph files). A model is
-unpacked and checked in a hidden staging directory beside its final place and renamed there only
-when the check passed, so the cache never holds a partial or foreign model under a real name:
+(``model.pdparams``) and ``NAME/inference/`` (``deploy.yaml`` and the graph files); checkpoints
+fetched by URL go to ``url-FILE-DIGEST/checkpoint/``. A model is downloaded, unpacked and checked
+in hidden staging directories at the cache's top level and renamed into place only when the check
+passed, so the cache never holds a partial or foreign model under a real name:
 a checkpoint must load into its config's model with every parameter present and of the right
 shape, an inference directory must open in ``pphumanseg_deploy.Predictor``.
 """
@@ -48,15 +49,17 @@ def fetch(name, kind):
         return install(name, kind, archive, origin=model.url(kind))
 
 
-def fetch_url(url, kind):
-    """Like :func:`fetch` for a URL outside the catalogue (checked only for being readable)."""
+def fetch_url(url):
+    """Like :func:`fetch` for a checkpoint URL outside the catalogue (checked only for being a
+    readable state dict: no config says which model it is for)."""
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]  # same file names, other URLs
-    target = cache_home() / f"url-{Path(urlparse(url).path).name.split('.')[0]}-{digest}" / kind
+    name = Path(urlparse(url).path).name.split(".")[0]
+    target = cache_home() / f"url-{name}-{digest}" / "checkpoint"
     if target.is_dir():
         return str(target)
     with staging_directory(f"{target.parent}-download") as folder:
         archive = download(url, Path(folder), "download it elsewhere and give its path instead")
-        return _install(target, kind, archive, origin=url, config=None)
+        return _install(target, "checkpoint", archive, origin=url, config=None)
 
 
 def install(name, kind, source, origin=None):
