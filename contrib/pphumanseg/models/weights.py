@@ -116,11 +116,10 @@ def load_weights(model, source, allow_other_shapes=False):
     path = resolve_weights(source)
     state = model_state_dict(model, read_state_dict(path))
     other_shapes = check_weights_match(model, state, source, allow_other_shapes)
+    own = model.state_dict()
     for name in other_shapes:
         logger.warning("%s: %s has shape %s here and %s in the model; kept the model's initial "
-                       "values", source, name, list(state[name].shape),
-                       list(model.state_dict()[name].shape))
-    own = model.state_dict()
+                       "values", source, name, list(state[name].shape), list(own[name].shape))
     own.update({name: value for name, value in state.items() if name not in other_shapes})
     model.set_state_dict(own)
     return model
