@@ -7,7 +7,7 @@ OpenCV's). One JSON line per combination gives per-stage medians in milliseconds
 
 - ``pre``: resizing to the network's input and normalising it;
 - ``model``: the network (and reading the probability out of its output);
-- ``flow``: optical-flow smoothing (0 without ``--flow``);
+- ``flow``: optical-flow smoothing (about 0 without ``--flow``);
 - ``upsample``: the alpha at frame resolution;
 - ``background``: the background image for the frame (blur or the scaled image);
 - ``composite``: blending frame and background;
@@ -38,7 +38,6 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZE = (1280, 720)
-STAGES = ("pre", "model", "flow", "upsample", "background", "composite")
 
 
 def emit(record):
@@ -63,34 +62,9 @@ def background_image(work_dir):
 
 
 def timed_frame(replacer, frame):
-    """Runs one frame through the replacer's stages; returns {stage: ms}."""
-    from pphumanseg_deploy.compositing import composite
-    from pphumanseg_deploy.predictor import foreground_probability, upsample
-
-    predictor = replacer.predictor
+    """Runs one frame through the replacer; returns {stage: ms}."""
     times = {}
-    start = time.perf_counter()
-
-    def lap(stage):
-        nonlocal start
-        now = time.perf_counter()
-        times[stage] = (now - start) * 1000.0
-        start = now
-
-    view = predictor.preprocess.resize(frame)
-    batch = predictor.preprocess(view)
-    lap("pre")
-    probability = foreground_probability(predictor.run_network(batch), predictor.config.output_op)
-    lap("model")
-    if replacer.smoother is not None:
-        probability = replacer.smoother(view, probability)
-    lap("flow")
-    alpha = upsample(probability, frame.shape[1], frame.shape[0])
-    lap("upsample")
-    background = replacer.background(frame)
-    lap("background")
-    composite(frame, alpha, background)
-    lap("composite")
+    replacer(frame, timings=times)
     return times
 
 
@@ -102,13 +76,13 @@ def bench(model_dir, frames, background_path, threads, repeats, bg, flow):
     cv2.setNumThreads(threads)
     predictor = Predictor(model_dir, runtime="onnx", threads=threads)
     replacer = BackgroundReplacer(predictor, parse_background(background_path if bg == "image" else bg), flow=flow)
-    stages = {stage: [] for stage in STAGES}
+    stages = {stage: [] for stage in BackgroundReplacer.STAGES}
     non_model, total = [], []
     for index in range(repeats + 5):
         times = timed_frame(replacer, frames[index % len(frames)])
         if index < 5:
             continue  # warm-up
-        for stage in STAGES:
+        for stage in BackgroundReplacer.STAGES:
             stages[stage].append(times[stage])
         total.append(sum(times.values()))
         non_model.append(total[-1] - times["model"])
