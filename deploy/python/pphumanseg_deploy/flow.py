@@ -72,25 +72,32 @@ class FlowSmoother:
             self._grid = np.dstack((xs, ys))
         return self._grid
 
-    def tracked(self, gray, previous_gray):
-        """(source, tracked): where each current pixel was in the previous frame, (h, w, 2)
-        float32 x, y, and whether that correspondence passes the forward-backward and
-        brightness checks, (h, w) bool."""
+    def track(self, gray, previous_gray, previous_values):
+        """Follows every current pixel back into the previous frame.
+
+        Returns (source, tracked, carried): where each pixel was in the previous frame ((h, w, 2)
+        float32 x, y), whether that correspondence passes the forward-backward and brightness
+        checks ((h, w) bool), and ``previous_values`` ((h, w) float32) sampled there.
+        """
         height, width = gray.shape
         backward = self.flow.calc(gray, previous_gray, None)  # current -> previous
         forward = self.flow.calc(previous_gray, gray, None)  # previous -> current
         source = backward + self._pixel_grid(height, width)
-        round_trip = backward + cv2.remap(forward, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        # Squared lengths compared, and cv2.magnitude for the motion: numpy.linalg.norm over a
-        # length-2 axis took about as long as one DIS flow.
-        round_trip_squared = np.square(round_trip[..., 0]) + np.square(round_trip[..., 1])
-        allowed = cv2.magnitude(*cv2.split(backward))
+        # One 4-channel remap samples everything the previous frame contributes.
+        previous = cv2.merge((forward, previous_gray.astype(np.float32), previous_values))
+        there = cv2.remap(previous, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        forward_x, forward_y, previous_gray_there, carried = cv2.split(there)
+        backward_x, backward_y = cv2.split(backward)
+        # cv2.magnitude on split channels: numpy.linalg.norm over a length-2 axis took about as
+        # long as one DIS flow.
+        round_trip = cv2.magnitude(backward_x + forward_x, backward_y + forward_y)
+        allowed = cv2.magnitude(backward_x, backward_y)
         allowed *= 0.05
         allowed += self.round_trip_px
         inside = cv2.inRange(source, (0.0, 0.0), (width - 1.0, height - 1.0))
-        previous_there = cv2.remap(previous_gray, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        same_look = cv2.absdiff(gray, previous_there) <= self.max_intensity_change
-        return source, (inside != 0) & same_look & (round_trip_squared <= np.square(allowed))
+        same_look = np.abs(previous_gray_there - gray) <= self.max_intensity_change
+        tracked = (inside != 0) & same_look & (round_trip <= allowed)
+        return source, tracked, carried
 
     def __call__(self, frame_bgr, probability):
         """Fused probability (same shape as ``probability``) for this frame.
@@ -104,8 +111,7 @@ class FlowSmoother:
         if self.previous_gray is None or self.previous_gray.shape != gray.shape:
             fused = probability.astype(np.float32, copy=True)
         else:
-            source, tracked = self.tracked(gray, self.previous_gray)
-            history = cv2.remap(self.previous_fused, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            _, tracked, history = self.track(gray, self.previous_gray, self.previous_fused)
             certain = (probability <= self.certain_low) | (probability >= self.certain_high)
             # uncertain_history where uncertain, certain_history where certain, 0 where untracked
             weight = certain * np.float32(self.certain_history - self.uncertain_history)
