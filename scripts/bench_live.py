@@ -18,10 +18,12 @@ OpenCV's). One JSON line per combination gives per-stage medians in milliseconds
 archive`` into the work dir, importing that revision's package) on the same model and clip, so one
 run prints before and after; lines carry ``tree``: REF or ``worktree``.
 
-The app's throughput with video decoding and encoding is ``scripts/bench_infer.py --parts app``.
+``--app`` adds the app's own throughput, decoding and encoding included (``kind: app``, from
+``scripts/bench_infer.py``'s measurement: ``pphumanseg infer --bg blur`` on a generated 1280x720
+clip, flow off and on, at the largest thread count).
 
 Usage: python scripts/bench_live.py --model_dir EXPORT [--threads 1,2] [--repeats 120]
-           [--frames 40] [--baseline REF] [--work_dir output/bench_live]
+           [--frames 40] [--baseline REF] [--app] [--work_dir output/bench_live]
 ``EXPORT`` is a ``pphumanseg export`` directory with model.onnx (e.g. ``--output_op foreground``).
 Report ``uptime`` alongside: the figures depend on what else runs on the machine.
 """
@@ -129,6 +131,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=120, help="timed frames per combination")
     parser.add_argument("--frames", type=int, default=40, help="distinct frames in the generated clip")
     parser.add_argument("--baseline", help="git revision to measure first with its own copy of this script")
+    parser.add_argument("--app", action="store_true", help="also measure the app writing videos")
     args = parser.parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     emit({"kind": "machine", "cpus": os.cpu_count(), "load_average": os.getloadavg()})
@@ -142,6 +145,13 @@ def main():
             for flow in (False, True):
                 record = bench(args.model_dir, frames, background_path, threads, args.repeats, bg, flow)
                 emit(dict(record, tree="worktree"))
+    if args.app:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from bench_infer import bench_app
+
+        cv2.setNumThreads(-1)  # OpenCV's default, as the app runs
+        for record in bench_app(args.model_dir, args.work_dir, "onnx", max(args.threads)):
+            emit(dict(record, tree="worktree"))
     emit({"kind": "machine", "load_average_after": os.getloadavg()})
 
 
