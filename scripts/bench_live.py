@@ -20,7 +20,7 @@ run prints before and after; lines carry ``tree``: REF or ``worktree``.
 
 ``--app`` adds the app's own throughput, decoding and encoding included (``kind: app``, from
 ``scripts/bench_infer.py``'s measurement: ``pphumanseg infer --bg blur`` on a generated 1280x720
-clip, flow off and on, at the largest thread count).
+clip, flow off and on, at the largest thread count; for ``--baseline`` too).
 
 Usage: python scripts/bench_live.py --model_dir EXPORT [--threads 1,2] [--repeats 120]
            [--frames 40] [--baseline REF] [--app] [--work_dir output/bench_live]
@@ -120,6 +120,15 @@ def run_baseline(ref, args):
         record = json.loads(line)
         if record["kind"] == "live":
             yield dict(record, tree=ref)
+    if args.app:  # this tree's measurement of the app, run on REF's package
+        snippet = (f"import json, sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+                   f"from bench_infer import bench_app; "
+                   f"[print(json.dumps(r)) for r in bench_app({args.model_dir!r}, {args.work_dir!r}, 'onnx', "
+                   f"{max(args.threads)})]")
+        result = subprocess.run([sys.executable, "-c", snippet], env=environment, capture_output=True, text=True,
+                                check=True)
+        for line in result.stdout.splitlines():
+            yield dict(json.loads(line), tree=ref)
 
 
 def main():
