@@ -98,7 +98,8 @@ def quantize_variants(model_path, folder, calibration, keep_float):
             return None if batch is None else {input_name: batch}
 
     variants = {"all_ops": {}, "conv_only": {"op_types_to_quantize": ["Conv"]},
-                f"conv_first_{keep_float}_float": {"op_types_to_quantize": ["Conv"], "nodes_to_exclude": convs[:keep_float]}}
+                f"conv_first_{keep_float}_float": {"op_types_to_quantize": ["Conv"],
+                                                   "nodes_to_exclude": convs[:keep_float]}}
     paths = {}
     for name, options in variants.items():
         paths[name] = os.path.join(folder, f"model_int8_{name}.onnx")
@@ -133,20 +134,19 @@ def main():
         held_out = [predictor.preprocess(f) for f in generated_frames(8, 12)]
         photo_batches = {name: [predictor.preprocess(image)] for name, image in photos.items()}
         fp32_path = os.path.join(model_dir, "model.onnx")
-        paths = quantize_variants(fp32_path, os.path.join(args.work_dir, os.path.basename(os.path.normpath(model_dir))),
-                                  calibration, args.keep_float)
+        label = os.path.basename(os.path.normpath(model_dir))
+        paths = quantize_variants(fp32_path, os.path.join(args.work_dir, label), calibration, args.keep_float)
         for threads in args.threads:
             fp32 = session(fp32_path, threads)
             name = fp32.get_inputs()[0].name
             fp32_ms = median_ms(lambda: fp32.run(None, {name: calibration[0]}))
-            emit({"kind": "int8", "model_dir": os.path.basename(os.path.normpath(model_dir)), "variant": "fp32",
-                  "threads": threads, "median_ms": round(fp32_ms, 3)})
+            emit({"kind": "int8", "model_dir": label, "variant": "fp32", "threads": threads,
+                  "median_ms": round(fp32_ms, 3)})
             for variant, path in paths.items():
                 int8 = session(path, threads)
                 int8_ms = median_ms(lambda: int8.run(None, {name: calibration[0]}))
-                record = {"kind": "int8", "model_dir": os.path.basename(os.path.normpath(model_dir)),
-                          "variant": variant, "threads": threads, "median_ms": round(int8_ms, 3),
-                          "speedup": round(fp32_ms / int8_ms, 2)}
+                record = {"kind": "int8", "model_dir": label, "variant": variant, "threads": threads,
+                          "median_ms": round(int8_ms, 3), "speedup": round(fp32_ms / int8_ms, 2)}
                 if threads == args.threads[0]:
                     record["agreement_pct"] = {photo: agreement(fp32, int8, batches)
                                                for photo, batches in photo_batches.items()}

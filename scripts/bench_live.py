@@ -30,6 +30,7 @@ Report ``uptime`` alongside: the figures depend on what else runs on the machine
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -63,13 +64,6 @@ def background_image(work_dir):
     return path
 
 
-def timed_frame(replacer, frame):
-    """Runs one frame through the replacer; returns {stage: ms}."""
-    times = {}
-    replacer(frame, timings=times)
-    return times
-
-
 def bench(model_dir, frames, background_path, threads, repeats, bg, flow):
     from pphumanseg_deploy.app import BackgroundReplacer
     from pphumanseg_deploy.compositing import parse_background
@@ -77,11 +71,13 @@ def bench(model_dir, frames, background_path, threads, repeats, bg, flow):
 
     cv2.setNumThreads(threads)
     predictor = Predictor(model_dir, runtime="onnx", threads=threads)
-    replacer = BackgroundReplacer(predictor, parse_background(background_path if bg == "image" else bg), flow=flow)
+    background = parse_background(background_path if bg == "image" else bg)
+    replacer = BackgroundReplacer(predictor, background, flow=flow)
     stages = {stage: [] for stage in BackgroundReplacer.STAGES}
     non_model, total = [], []
     for index in range(repeats + 5):
-        times = timed_frame(replacer, frames[index % len(frames)])
+        times = {}
+        replacer(frames[index % len(frames)], timings=times)
         if index < 5:
             continue  # warm-up
         for stage in BackgroundReplacer.STAGES:
@@ -106,10 +102,13 @@ def run_baseline(ref, args):
     """Runs this script as it is at ``ref`` on the same model and clip; yields its records."""
     tree = os.path.join(args.work_dir, f"tree-{ref}")
     if not os.path.isdir(tree):
-        os.makedirs(tree)
+        partial = tree + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        os.makedirs(partial)
         archive = subprocess.run(["git", "-C", REPO, "archive", ref, "contrib", "deploy/python", "scripts"],
                                  check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+        subprocess.run(["tar", "-x", "-C", partial], input=archive, check=True)
+        os.replace(partial, tree)
     command = [sys.executable, os.path.join(tree, "scripts", "bench_live.py"), "--model_dir", args.model_dir,
                "--work_dir", args.work_dir, "--threads", ",".join(map(str, args.threads)),
                "--repeats", str(args.repeats), "--frames", str(args.frames)]

@@ -8,9 +8,10 @@ out.mp4`` gives ``out.mp4`` + ``out_mask.mp4``; a directory input writes ``<stem
 temporary name and renamed only when complete.
 
 The alpha is the network's probability map, quantised to 8 bits and upsampled bilinearly to the
-frame (a soft edge, not a nearest-neighbour hard mask). ``--flow`` smooths it over time (see ``flow.FlowSmoother``, videos
-and cameras only); ``--post`` sharpens it (``compositing.sharpen_alpha``); ``--vertical`` rotates
-portrait-orientation frames by 90 degrees before the landscape model sees them.
+frame (a soft edge, not a nearest-neighbour hard mask). ``--flow`` smooths it over time (see
+``flow.FlowSmoother``, videos and cameras only); ``--post`` sharpens it
+(``compositing.sharpen_alpha``); ``--vertical`` rotates portrait-orientation frames by 90 degrees
+before the landscape model sees them.
 """
 import argparse
 import os

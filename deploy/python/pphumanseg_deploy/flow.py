@@ -50,8 +50,8 @@ class FlowSmoother:
         self.uncertain_history = uncertain_history
         self.certain_history = certain_history
         self.flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        # Patches every 6 px instead of the preset's 4: -0.4 ms per flow at 398x224; on generated
-        # clips with noisy masks flicker and mIoU moved by < 0.01 point.
+        # Patches every 6 px instead of the preset's 4: about -0.4 ms per flow at 398x224, for
+        # flicker and mIoU within 0.25 point (scripts/bench_infer.py --parts flow, deploy/README).
         self.flow.setPatchStride(6)
         self.reset()
 
