@@ -88,7 +88,7 @@ def test_flow_smooths_the_frame_the_network_saw_resizing_each_frame_once(connect
 
     frame = cv2.imread(str(clip / "frame.png"))
     replacer = BackgroundReplacer(Predictor(str(connectnet_exports["softmax"]), runtime="onnx"),
-                                  background=np.zeros_like, flow=True)
+                                  background=lambda frame, preview: np.zeros_like(frame), flow=True)
     real_resize, frame_resizes = cv2.resize, []
 
     def resize(image, *args, **kwargs):
@@ -96,9 +96,9 @@ def test_flow_smooths_the_frame_the_network_saw_resizing_each_frame_once(connect
         return real_resize(image, *args, **kwargs)
 
     monkeypatch.setattr(cv2, "resize", resize)
-    alphas = [replacer.alpha(frame) for _ in range(2)]
+    alphas = [replacer(frame)[1] for _ in range(2)]
     assert frame_resizes == [frame.shape] * 2  # once per frame, to the network's input size
-    assert alphas[1].shape == frame.shape[:2] and np.isfinite(alphas[1]).all()
+    assert alphas[1].shape == frame.shape[:2] and alphas[1].dtype == np.uint8
 
 
 def test_entry_script_for_deploy_alone(connectnet_exports, clip, tmp_path):
@@ -192,13 +192,13 @@ def test_cli_error_is_one_line(clip, tmp_path):
     assert "deploy.yaml: not found" in result.stderr
 
 
-def test_video_encoding_failure_is_an_error_and_leaves_nothing(tmp_path, monkeypatch):
+def test_video_encoding_failure_is_an_error_and_leaves_nothing(tmp_path):
     from pphumanseg_deploy import app
 
     save = tmp_path / "out.mp4"
     output = app._VideoOutput(str(save), 25.0, (64, 48))
-    monkeypatch.setattr(app, "mask_image", lambda alpha: 1 / 0)  # the encoder thread's step fails
-    frame, alpha = np.zeros((48, 64, 3), np.uint8), np.zeros((48, 64), np.float32)
+    # A float64 mask cannot be converted for the mask video: the encoder thread's step fails.
+    frame, alpha = np.zeros((48, 64, 3), np.uint8), np.zeros((48, 64), np.float64)
     with pytest.raises(DeployError, match="encoding failed"):
         try:
             for _ in range(20):  # more than the queue holds: write() must not block

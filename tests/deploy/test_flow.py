@@ -67,7 +67,8 @@ def test_forward_backward_check_rejects_occlusions():
     current[30:60, 60:100] = 255 - current[30:60, 60:100]  # ... and something new appears
     smoother = FlowSmoother()
     gray = lambda image: cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)  # noqa: E731
-    map_x, _, tracked = smoother.tracked(gray(current), gray(previous))
+    source, tracked, _ = smoother.track(gray(current), gray(previous), np.zeros((96, 160), np.float32))
+    map_x = source[..., 0]
     background = np.zeros(tracked.shape, bool)
     background[10:86, 10:150] = True
     background[25:65, 55:105] = False

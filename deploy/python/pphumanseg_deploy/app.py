@@ -7,10 +7,11 @@ out.mp4`` gives ``out.mp4`` + ``out_mask.mp4``; a directory input writes ``<stem
 ``<stem>_mask.png`` per image into the ``--save`` directory. Every file is written under a
 temporary name and renamed only when complete.
 
-The alpha is the network's probability map upsampled bilinearly to the frame (a soft edge, not a
-nearest-neighbour hard mask). ``--flow`` smooths it over time (see ``flow.FlowSmoother``, videos
-and cameras only); ``--post`` sharpens it (``compositing.sharpen_alpha``); ``--vertical`` rotates
-portrait-orientation frames by 90 degrees before the landscape model sees them.
+The alpha is the network's probability map, quantised to 8 bits and upsampled bilinearly to the
+frame (a soft edge, not a nearest-neighbour hard mask). ``--flow`` smooths it over time (see
+``flow.FlowSmoother``, videos and cameras only); ``--post`` sharpens it
+(``compositing.sharpen_alpha``); ``--vertical`` rotates portrait-orientation frames by 90 degrees
+before the landscape model sees them.
 """
 import argparse
 import os
@@ -20,27 +21,49 @@ import threading
 import time
 
 import cv2
-import numpy as np
 
-from .compositing import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, composite, parse_background, sharpen_alpha
+from .compositing import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, alpha_image, composite, parse_background,
+                          sharpen_alpha)
 from .errors import DeployError
 from .flow import FlowSmoother
-from .predictor import RUNTIMES, Predictor, upsample
+from .predictor import RUNTIMES, Predictor
 
 CAMERA_PREFIX = "camera:"
 VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 
 
+class _StageClock:
+    """Records the milliseconds since the previous call under each stage name into ``timings``
+    (a dict), or does nothing when ``timings`` is None."""
+
+    def __init__(self, timings):
+        self.timings = timings
+        self.last = time.perf_counter() if timings is not None else None
+
+    def __call__(self, stage):
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[stage] = (now - self.last) * 1000.0
+            self.last = now
+
+
 class BackgroundReplacer:
     """Turns frames into (composite, alpha) with one predictor.
 
+    Each frame is scaled down once, to the network's input size; the network, the optical flow
+    and the blur background all work from that image, and only the alpha and the composite are
+    computed at the frame's resolution.
+
     Args:
         predictor (Predictor): The model.
-        background (callable): frame -> background image of the frame's size (see compositing).
+        background (callable): (frame, preview) -> background image of the frame's size (see
+            compositing).
         flow (bool): Smooth the mask over consecutive frames with optical flow.
         post (bool): Sharpen the mask with ``sharpen_alpha``.
         vertical (bool): Frames are portrait-oriented: rotate them for the landscape model.
     """
+
+    STAGES = ("pre", "model", "flow", "upsample", "background", "composite")
 
     def __init__(self, predictor, background, flow=False, post=False, vertical=False):
         self.predictor = predictor
@@ -54,27 +77,35 @@ class BackgroundReplacer:
         if self.smoother is not None:
             self.smoother.reset()
 
-    def alpha(self, frame):
-        """Foreground alpha (H, W) float32 in [0, 1] at the frame's resolution."""
+    def __call__(self, frame, timings=None):
+        """(composite, alpha) of a BGR uint8 frame; alpha is (H, W) uint8, 0-255.
+
+        Args:
+            timings (dict|None): Receives the milliseconds of each of ``STAGES`` (benchmarks).
+        """
+        clock = _StageClock(timings)
         view = cv2.rotate(frame, cv2.ROTATE_90_CLOCKWISE) if self.vertical else frame
-        if self.smoother is None:
-            probability = self.predictor.predict_low_res(view)
-        else:
-            # Resized once: the network and the optical flow see the same image.
-            network_view = self.predictor.preprocess.resize(view)
-            probability = self.smoother(network_view, self.predictor.predict_low_res(network_view))
+        network_view = self.predictor.preprocess.resize(view)
+        batch = self.predictor.preprocess(network_view)
+        clock("pre")
+        probability = self.predictor.probability(batch)
+        clock("model")
+        if self.smoother is not None:
+            probability = self.smoother(network_view, probability)
         if self.post:
             probability = sharpen_alpha(probability)
-        alpha = upsample(probability, view.shape[1], view.shape[0])
-        return cv2.rotate(alpha, cv2.ROTATE_90_COUNTERCLOCKWISE) if self.vertical else alpha
-
-    def __call__(self, frame):
-        alpha = self.alpha(frame)
-        return composite(frame, alpha, self.background(frame)), alpha
-
-
-def mask_image(alpha):
-    return (alpha * 255.0 + 0.5).astype(np.uint8)
+        clock("flow")
+        preview = network_view
+        if self.vertical:
+            probability = cv2.rotate(probability, cv2.ROTATE_90_COUNTERCLOCKWISE)
+            preview = cv2.rotate(network_view, cv2.ROTATE_90_COUNTERCLOCKWISE)
+        alpha = alpha_image(probability, frame.shape[1], frame.shape[0])
+        clock("upsample")
+        background = self.background(frame, preview)
+        clock("background")
+        result = composite(frame, alpha, background)
+        clock("composite")
+        return result, alpha
 
 
 def _partial_path(path):
@@ -111,7 +142,7 @@ def process_image(replacer, image_path, save_path):
     replacer.reset()
     result, alpha = replacer(frame)
     _write_image(save_path, result)
-    _write_image(_mask_path(save_path), mask_image(alpha))
+    _write_image(_mask_path(save_path), alpha)
     return [save_path, _mask_path(save_path)]
 
 
@@ -163,7 +194,7 @@ class _VideoOutput:
             result, alpha = item
             try:
                 self.writers[0].write(result)
-                self.writers[1].write(cv2.cvtColor(mask_image(alpha), cv2.COLOR_GRAY2BGR))
+                self.writers[1].write(cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR))
             except Exception as error:  # re-raised in the caller's thread by write() / close()
                 self.encoder_error = error
 

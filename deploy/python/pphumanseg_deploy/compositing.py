@@ -1,4 +1,9 @@
-"""Backgrounds and soft-alpha compositing for background replacement."""
+"""Backgrounds and soft-alpha compositing for background replacement.
+
+A background is a callable ``background(frame, preview) -> image of the frame's size``, where
+``preview`` is the frame already scaled down to the network's resolution (``BlurBackground``
+blurs it instead of scaling the full frame down again); the others ignore it.
+"""
 import os
 import re
 
@@ -36,7 +41,7 @@ class ColorBackground:
         self.bgr = np.asarray(bgr, np.uint8)
         self._cached = None
 
-    def __call__(self, frame):
+    def __call__(self, frame, preview):
         if self._cached is None or self._cached.shape != frame.shape:
             self._cached = np.empty_like(frame)
             self._cached[:] = self.bgr
@@ -56,7 +61,7 @@ class ImageBackground:
             raise DeployError(f"--bg {path}: not a readable image")
         self._cached = None
 
-    def __call__(self, frame):
+    def __call__(self, frame, preview):
         if self._cached is None or self._cached.shape != frame.shape:
             self._cached = np.ascontiguousarray(cover(self.image, frame.shape[1], frame.shape[0]))
         return self._cached
@@ -77,7 +82,7 @@ class VideoBackground:
             raise DeployError(f"--bg {path}: not a readable video (no frames)")
         self.pending = first
 
-    def __call__(self, frame):
+    def __call__(self, frame, preview):
         background = self.pending
         ok, self.pending = self.capture.read()
         if not ok:  # loop
@@ -89,19 +94,23 @@ class VideoBackground:
 
 
 class BlurBackground:
-    """The frame itself, strongly blurred (blurred at 1/8 scale, which is fast and smooth).
+    """The frame itself, strongly blurred: the preview is halved (``cv2.pyrDown``) until it is at
+    most 1/8 of the frame's width, blurred there and scaled back up, which is fast and smooth.
 
     Args:
-        sigma (float): Gaussian sigma at the reduced scale.
+        sigma (float): Gaussian sigma at 1/8 of the frame's size (scaled to the pyramid level).
     """
 
     def __init__(self, sigma=3.0):
         self.sigma = sigma
 
-    def __call__(self, frame):
+    def __call__(self, frame, preview):
         height, width = frame.shape[:2]
-        small = cv2.resize(frame, (max(1, width // 8), max(1, height // 8)), interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(small, (0, 0), self.sigma)
+        eighth = max(1, width // 8)
+        small = preview
+        while small.shape[1] > eighth and min(small.shape[:2]) > 1:
+            small = cv2.pyrDown(small)
+        small = cv2.GaussianBlur(small, (0, 0), self.sigma * small.shape[1] / eighth)
         return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -128,7 +137,20 @@ def sharpen_alpha(alpha, low=0.2, high=0.8):
     return np.clip((alpha - low) * (1.0 / (high - low)), 0.0, 1.0).astype(np.float32, copy=False)
 
 
+def alpha_image(probability, width, height):
+    """The (h, w) float probability as an 8-bit alpha (0-255) of (width, height): quantised at
+    the low resolution, then upsampled bilinearly (8-bit resizing is OpenCV's fastest)."""
+    alpha = cv2.convertScaleAbs(probability, alpha=255.0)
+    if alpha.shape != (height, width):
+        alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
+    return alpha
+
+
 def composite(frame, alpha, background):
-    """``alpha * frame + (1 - alpha) * background`` for uint8 images and an (H, W) float alpha."""
-    alpha = np.ascontiguousarray(alpha, dtype=np.float32)
-    return cv2.blendLinear(frame, background, alpha, 1.0 - alpha)
+    """``(alpha * frame + (255 - alpha) * background) / 255`` for uint8 images and an (H, W) uint8
+    alpha, within 1 of exact: two rounded 8-bit products and a saturating add, about 3x faster
+    than ``cv2.blendLinear`` with float weights."""
+    alpha3 = cv2.merge((alpha, alpha, alpha))
+    foreground = cv2.multiply(frame, alpha3, scale=1.0 / 255.0)
+    result = cv2.multiply(background, cv2.bitwise_not(alpha3, dst=alpha3), scale=1.0 / 255.0)
+    return cv2.add(result, foreground, dst=result)

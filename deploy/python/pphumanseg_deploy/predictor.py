@@ -117,8 +117,11 @@ class Predictor:
         if not (isinstance(image_bgr, np.ndarray) and image_bgr.dtype == np.uint8
                 and image_bgr.ndim == 3 and image_bgr.shape[2] == 3):
             raise DeployError("predict: expected an HxWx3 uint8 BGR image")
-        output = self.run_network(self.preprocess(image_bgr))
-        return foreground_probability(output, self.config.output_op)
+        return self.probability(self.preprocess(image_bgr))
+
+    def probability(self, batch):
+        """Foreground probability (h, w) float32 of a preprocessed 1x3xhxw float32 batch."""
+        return foreground_probability(self.run_network(batch), self.config.output_op)
 
     def predict(self, image_bgr):
         """Foreground probability (H, W) float32 in [0, 1] at the image's own resolution."""

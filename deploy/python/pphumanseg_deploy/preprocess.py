@@ -87,8 +87,9 @@ class Preprocess:
 
     def __init__(self, transforms, fixed_size=None, source="deploy.yaml"):
         self.resizes = []
-        # Without Normalize PaddleSeg feeds the raw 0-255 values.
-        self.scale, self.offset = np.ones(3, np.float32), np.zeros(3, np.float32)
+        # (x / 255 - mean) / std as (x - 255 * mean) * scale; without Normalize PaddleSeg feeds
+        # the raw 0-255 values.
+        self.mean, self.scale = np.zeros(3, np.float32), np.ones(3, np.float32)
         for index, spec in enumerate(transforms):
             options = {key: value for key, value in spec.items() if key != "type"}
             name = spec["type"]
@@ -103,9 +104,8 @@ class Preprocess:
                         raise TypeError(f"unexpected keys {sorted(options)}")
                     if np.any(std == 0):
                         raise ValueError("std must not contain 0")
-                    # (x / 255 - mean) / std folded into one multiply-add per pixel.
+                    self.mean = (255.0 * mean).astype(np.float32)
                     self.scale = (1.0 / (255.0 * std)).astype(np.float32)
-                    self.offset = (-mean / std).astype(np.float32)
                 else:
                     raise DeployError(
                         f"{where}: transform not supported at inference "
@@ -132,7 +132,8 @@ class Preprocess:
         return image
 
     def __call__(self, image_bgr):
-        rgb = cv2.cvtColor(self.resize(image_bgr), cv2.COLOR_BGR2RGB).astype(np.float32)
-        rgb *= self.scale
-        rgb += self.offset
-        return np.ascontiguousarray(rgb.transpose(2, 0, 1)[np.newaxis])
+        # blobFromImage swaps to RGB, subtracts the mean (given in RGB order) and lays out NCHW
+        # float32 in one pass.
+        batch = cv2.dnn.blobFromImage(self.resize(image_bgr), mean=tuple(map(float, self.mean)), swapRB=True)
+        batch *= self.scale[:, np.newaxis, np.newaxis]
+        return batch
