@@ -22,12 +22,15 @@ import argparse
 import json
 import logging
 import os
-import statistics
-import time
+import sys
 
 import cv2
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_infer import median_ms  # noqa: E402
+
+REPEATS = 50
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -59,17 +62,6 @@ def session(path, threads):
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-
-
-def median_ms(run, repeats=50, warmup=5):
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times)
 
 
 def quantize_variants(model_path, folder, calibration, keep_float):
@@ -139,12 +131,12 @@ def main():
         for threads in args.threads:
             fp32 = session(fp32_path, threads)
             name = fp32.get_inputs()[0].name
-            fp32_ms = median_ms(lambda: fp32.run(None, {name: calibration[0]}))
+            fp32_ms = median_ms(lambda: fp32.run(None, {name: calibration[0]}), REPEATS)
             emit({"kind": "int8", "model_dir": label, "variant": "fp32", "threads": threads,
                   "median_ms": round(fp32_ms, 3)})
             for variant, path in paths.items():
                 int8 = session(path, threads)
-                int8_ms = median_ms(lambda: int8.run(None, {name: calibration[0]}))
+                int8_ms = median_ms(lambda: int8.run(None, {name: calibration[0]}), REPEATS)
                 record = {"kind": "int8", "model_dir": label, "variant": variant, "threads": threads,
                           "median_ms": round(int8_ms, 3), "speedup": round(fp32_ms / int8_ms, 2)}
                 if threads == args.threads[0]:

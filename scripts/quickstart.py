@@ -142,6 +142,8 @@ class QuickStart:
 
     def write_side_by_side(self):
         """Input | mask | composite of the clip's middle frame, each scaled to PANEL_WIDTH."""
+        from pphumanseg.utils.atomic_write import atomic_write
+
         mask_video = self.composite.with_name(f"{self.composite.stem}_mask{self.composite.suffix}")
         index = frame_count(self.composite) // 2
         panels = []
@@ -153,10 +155,8 @@ class QuickStart:
             cv2.putText(panel, label, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1,
                         cv2.LINE_AA)
             panels.append(panel)
-        temporary = self.side_by_side.with_suffix(".partial.png")
-        if not cv2.imwrite(str(temporary), np.hstack(panels), [cv2.IMWRITE_PNG_COMPRESSION, 9]):
-            raise SystemExit(f"quickstart: error: cannot write {self.side_by_side}")
-        os.replace(temporary, self.side_by_side)
+        atomic_write(str(self.side_by_side), lambda temporary: cv2.imwrite(
+            temporary, np.hstack(panels), [cv2.IMWRITE_PNG_COMPRESSION, 9]))
 
     def print_summary(self):
         metrics = json.loads(self.metrics.read_text())
@@ -179,24 +179,28 @@ class QuickStart:
 def write_photo_clip(photo, path, size=CLIP_SIZE, frames=CLIP_FRAMES, fps=25):
     """A clip of a still photo seen by a slowly zooming, swaying camera (16:9 windows over its
     upper part, resized to ``size``), written through a temporary file."""
+    from pphumanseg.utils.atomic_write import atomic_write
+
     height, width = photo.shape[:2]
     window_width = min(width, round(height * 16 / 9))
-    temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
-    writer = cv2.VideoWriter(str(temporary), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    for index in range(frames):
-        progress = index / max(frames - 1, 1)
-        crop_width = window_width * (1 - ZOOM * progress)
-        crop_height = crop_width * 9 / 16
-        centre_x = width / 2 + SWAY * window_width * np.sin(2 * np.pi * progress)
-        left = int(np.clip(centre_x - crop_width / 2, 0, width - crop_width))
-        top = int((window_width * 9 / 16 - crop_height) / 4)  # zoom towards the head
-        window = photo[top:top + round(crop_height), left:left + round(crop_width)]
-        writer.write(cv2.resize(window, size, interpolation=cv2.INTER_CUBIC))
-    writer.release()
-    if frame_count(temporary) != frames:
-        temporary.unlink(missing_ok=True)
-        raise SystemExit(f"quickstart: error: cannot write {path}")
-    os.replace(temporary, path)
+
+    def write(temporary):
+        writer = cv2.VideoWriter(temporary, cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        try:
+            for index in range(frames):
+                progress = index / max(frames - 1, 1)
+                crop_width = window_width * (1 - ZOOM * progress)
+                crop_height = crop_width * 9 / 16
+                centre_x = width / 2 + SWAY * window_width * np.sin(2 * np.pi * progress)
+                left = int(np.clip(centre_x - crop_width / 2, 0, width - crop_width))
+                top = int((window_width * 9 / 16 - crop_height) / 4)  # zoom towards the head
+                window = photo[top:top + round(crop_height), left:left + round(crop_width)]
+                writer.write(cv2.resize(window, size, interpolation=cv2.INTER_CUBIC))
+        finally:
+            writer.release()
+        return frame_count(temporary) == frames
+
+    atomic_write(str(path), write)
 
 
 def frame_count(video):

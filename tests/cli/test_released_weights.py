@@ -114,15 +114,3 @@ def test_wrong_weights_are_one_line_errors(case, message, portrait_data, tmp_pat
     assert error.startswith("pphumanseg export: error: ") and message in error, error
     assert not (tmp_path / "export").exists()
 
-
-def test_a_best_model_left_moved_aside_by_a_kill_is_found_again(portrait_data, tmp_path,
-                                                               released_weights):
-    # What a kill between replace_directory's two renames leaves: the old best_model/ moved aside.
-    previous = tmp_path / "output" / ".best_model.k3j2.old" / "previous"
-    previous.mkdir(parents=True)
-    (previous / "model.pdparams").write_bytes(released_weights.read_bytes())
-    config = write_config(tmp_path / "config.yml", portrait_data)
-    path = tmp_path / "output" / "best_model" / "model.pdparams"
-    assert val_metrics(config, tmp_path, "--model_path", path) == val_metrics(
-        config, tmp_path, "--model_path", released_weights)
-    assert sorted(p.name for p in (tmp_path / "output").iterdir()) == ["best_model"]

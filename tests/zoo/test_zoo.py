@@ -1,5 +1,5 @@
 """``pphumanseg zoo``: the catalogue of released models, installs from files (how users without
-direct access and these tests bring weights in), downloads over HTTP through a .part file, and
+direct access and these tests bring weights in), downloads over HTTP through a temporary file, and
 one-line errors that leave the cache as it was."""
 import http.server
 import os
@@ -184,3 +184,15 @@ def test_offline_get_names_the_url_and_the_from_alternative(tmp_path, cli_env):
                             f"{zoo.released_model(NAME).checkpoint_url} (")
     assert error.endswith(f"pphumanseg zoo get {NAME} --kind checkpoint --from FILE")
     assert cache_listing(tmp_path / "cache") == []
+
+
+def test_a_fetch_that_finds_another_process_finished_first_keeps_its_install(home, tmp_path,
+                                                                               released_weights):
+    from pphumanseg.zoo.cache import _install
+
+    installed = Path(zoo.install(NAME, "checkpoint", released_weights))
+    before = (installed / "model.pdparams").stat().st_mtime_ns
+    # What a data-parallel rank sees when another rank published the same download first.
+    assert _install(installed, "checkpoint", released_weights, "a URL", None, replace=False) == str(installed)
+    assert (installed / "model.pdparams").stat().st_mtime_ns == before
+    assert not [name for name in os.listdir(home) if name.startswith(".")]

@@ -212,7 +212,8 @@ def evaluate_from_config(config_path, model_path, opts=None, augmentation=None, 
 
     Args:
         config_path (str): config with ``model`` and ``val_dataset``.
-        model_path (str): ``model.pdparams`` to evaluate.
+        model_path (str, optional): weights (any source of ``pphumanseg.models.weights``);
+            default: the config's ``model.pretrained``.
         opts (list[str], optional): config overrides.
         augmentation (InferenceAugmentation, optional): default: the config's ``test_config``.
         num_workers (int): data loader processes.

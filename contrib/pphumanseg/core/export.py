@@ -76,6 +76,8 @@ def export(config_path, model_path=None, save_dir="output/inference_model", outp
         raise ParameterError("output_op", output_op, f"choose from {', '.join(OUTPUT_OPS)}")
     if input_shape is not None and (len(input_shape) != 4 or any(d == 0 or d < -1 for d in input_shape)):
         raise ParameterError("input_shape", " ".join(map(str, input_shape)), "expected N C H W (-1 = any)")
+    if os.path.exists(save_dir) and not os.path.isdir(save_dir):
+        raise ParameterError("save_dir", save_dir, "exists and is not a directory")
     config = load_config(config_path, opts, required=("model", "val_dataset"))
     # Fetched here, once, so that the graph-saving subprocess reads a local file.
     model_path = resolve_weights(trained_weights(config, config_path, model_path))
@@ -113,8 +115,9 @@ def _run_jit_save(**arguments):
     env = dict(os.environ, FLAGS_enable_pir_api="0")
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode == 2:
-        fields = json.loads(result.stderr.strip().splitlines()[-1])
-        raise ParameterError(*fields) if len(fields) == 3 else UsageError(*fields)
+        fields = _reported_error(result.stderr)
+        if fields is not None:
+            raise ParameterError(*fields) if len(fields) == 3 else UsageError(*fields)
     if result.returncode != 0:
         raise RuntimeError(f"export subprocess failed ({result.returncode}):\n{result.stderr[-3000:]}")
     shape_file = os.path.join(arguments["out_dir"], "input_shape.yaml")
@@ -122,6 +125,19 @@ def _run_jit_save(**arguments):
         shape = yaml.safe_load(file)
     os.remove(shape_file)
     return shape
+
+
+def _reported_error(stderr):
+    """The fields of the error the subprocess reported: its last stderr line that is a JSON list
+    (Paddle may log after it); None if there is none."""
+    for line in reversed(stderr.strip().splitlines()):
+        try:
+            fields = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(fields, list):
+            return fields
+    return None
 
 
 def _publish(staging, save_dir):
@@ -133,8 +149,6 @@ def _publish(staging, save_dir):
     if not os.path.exists(save_dir):
         os.rename(staging, save_dir)
         return
-    if not os.path.isdir(save_dir):
-        raise ParameterError("save_dir", save_dir, "exists and is not a directory")
     produced = set(os.listdir(staging))
     for name in os.listdir(save_dir):
         if name.startswith("model") and name not in produced:
@@ -182,7 +196,7 @@ def main(argv=None):
     try:
         _jit_save(**json.loads((argv or sys.argv[1:])[0]))
     except ParameterError as error:
-        print(json.dumps([error.parameter, error.value, error.problem]), file=sys.stderr)
+        print(json.dumps([error.parameter, error.value, error.problem], default=str), file=sys.stderr)
         return 2
     except UsageError as error:
         print(json.dumps([str(error)]), file=sys.stderr)

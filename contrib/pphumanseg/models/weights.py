@@ -1,5 +1,7 @@
-"""The one way weights get into a model: every command's ``--model_path``, ``model.pretrained``
-and ``ConnectNet(pretrained=...)`` go through :func:`load_weights`.
+"""The one loader of model weights: the ``model_path`` of evaluation, prediction and export,
+``model.pretrained`` of every config and ``ConnectNet(pretrained=...)`` go through
+:func:`load_weights` (resuming training reads a whole checkpoint through ``core.checkpoint``,
+and checks it with :func:`check_weights_match`).
 
 A weights source is any of
 - a ``.pdparams`` file: a checkpoint written by ``pphumanseg train`` or a paddleseg release
@@ -16,7 +18,6 @@ from urllib.parse import urlparse
 import paddle
 
 from pphumanseg.core.model_files import CHECKPOINT_WEIGHTS_FILE
-from pphumanseg.utils.atomic_write import recover_directories
 from pphumanseg.utils.errors import UsageError
 
 logger = logging.getLogger(__name__)
@@ -34,11 +35,6 @@ def resolve_weights(source):
                             CHECKPOINT_WEIGHTS_FILE)
     if urlparse(source).scheme in ("http", "https"):
         return os.path.join(zoo.fetch_url(source), CHECKPOINT_WEIGHTS_FILE)
-    if not os.path.exists(source):
-        # A checkpoint directory (best_model/) that a killed training left moved aside comes back.
-        checkpoint_dir = source[:-len(CHECKPOINT_WEIGHTS_FILE)] if source.endswith(
-            CHECKPOINT_WEIGHTS_FILE) else source
-        recover_directories(os.path.dirname(os.path.abspath(checkpoint_dir.rstrip(os.sep))))
     if os.path.isdir(source):
         path = os.path.join(source, CHECKPOINT_WEIGHTS_FILE)
         if not os.path.isfile(path):

@@ -40,13 +40,9 @@ def fetch(name, kind):
     """The cached directory of a released model, downloaded, unpacked and checked on first use."""
     model = released_model(name)
     _check_kind(kind)
-    target = cached_path(name, kind)
-    if target.is_dir():
-        return str(target)
     remedy = f"download it elsewhere and run: pphumanseg zoo get {name} --kind {kind} --from FILE"
-    with staging_directory(cache_home() / f"{name}-{kind}-download") as folder:
-        archive = download(model.url(kind), Path(folder), remedy)
-        return install(name, kind, archive, origin=model.url(kind))
+    return _fetch(cached_path(name, kind), kind, model.url(kind), remedy,
+                  CONFIGS_DIR / model.config)
 
 
 def fetch_url(url):
@@ -54,15 +50,20 @@ def fetch_url(url):
     readable state dict: no config says which model it is for)."""
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]  # same file names, other URLs
     name = Path(urlparse(url).path).name.split(".")[0]
-    target = cache_home() / f"url-{name}-{digest}" / "checkpoint"
+    return _fetch(cache_home() / f"url-{name}-{digest}" / "checkpoint", "checkpoint", url,
+                  "download it elsewhere and give its path instead", None)
+
+
+def _fetch(target, kind, url, remedy, config):
     if target.is_dir():
         return str(target)
-    with staging_directory(f"{target.parent}-download") as folder:
-        archive = download(url, Path(folder), "download it elsewhere and give its path instead")
-        return _install(target, "checkpoint", archive, origin=url, config=None)
+    with staging_directory(f"{target.parent}-{kind}-download") as folder:
+        archive = download(url, Path(folder), remedy)
+        # Several processes (data-parallel ranks) may fetch at once: the first to finish wins.
+        return _install(target, kind, archive, url, config, replace=False)
 
 
-def install(name, kind, source, origin=None):
+def install(name, kind, source):
     """Installs a released model from ``source`` (a zip, a tar archive, a ``.pdparams`` file or
     a directory, e.g. one downloaded elsewhere) into the cache, replacing what was there.
 
@@ -71,8 +72,8 @@ def install(name, kind, source, origin=None):
     """
     model = released_model(name)
     _check_kind(kind)
-    return _install(cached_path(name, kind), kind, Path(source), origin or str(source),
-                    CONFIGS_DIR / model.config)
+    return _install(cached_path(name, kind), kind, Path(source), str(source),
+                    CONFIGS_DIR / model.config, replace=True)
 
 
 def _check_kind(kind):
@@ -80,7 +81,7 @@ def _check_kind(kind):
         raise UsageError(f"zoo: kind must be one of {', '.join(KINDS)}, got {kind!r}")
 
 
-def _install(target, kind, source, origin, config):
+def _install(target, kind, source, origin, config, replace):
     if not source.exists():
         raise UsageError(f"{source}: not found")
     # Staged at the cache's top level, so that a failed install leaves no folder for NAME.
@@ -93,7 +94,14 @@ def _install(target, kind, source, origin, config):
         else:
             _check_inference(content, origin)
         target.parent.mkdir(parents=True, exist_ok=True)
-        replace_directory(content, target)
+        if replace:
+            replace_directory(content, target)
+        elif not target.is_dir():
+            try:
+                os.rename(content, target)
+            except OSError:
+                if not target.is_dir():  # not another process's finished install
+                    raise
     return str(target)
 
 
@@ -159,15 +167,14 @@ def _check_checkpoint(path, config, origin):
 
 
 def _build_model(config):
-    from pphumanseg.core.config import ComponentBuilder, load_config
+    from pphumanseg.core.complexity import build_model
+    from pphumanseg.core.config import load_config
 
     if not config.is_file():
         raise UsageError(f"{config}: the released model's config is missing "
                          "(the zoo needs the repository's configs/)")
-    loaded = load_config(str(config))
-    loaded.dic["model"].pop("pretrained", None)
     with contextlib.redirect_stdout(io.StringIO()):  # paddleseg prints the model's fields
-        return ComponentBuilder(loaded, str(config)).build("model")
+        return build_model(load_config(str(config)))
 
 
 def _check_inference(folder, origin):

@@ -1,7 +1,6 @@
 """Downloading one file over HTTP(S) with a progress bar, complete or not at all."""
 import http.client
 import os
-import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse

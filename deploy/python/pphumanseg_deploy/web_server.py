@@ -13,6 +13,7 @@ threads need. Only GET and HEAD are answered; any other method gets 405.
 """
 import os
 import shutil
+import socket
 import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,6 +141,7 @@ class WebServer(ThreadingHTTPServer):
     def __init__(self, model_dir, host="127.0.0.1", port=8000):
         check_model_dir(model_dir)
         self.files = served_files(model_dir)
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         try:
             super().__init__((host, port), _Handler)
         except OSError as error:
