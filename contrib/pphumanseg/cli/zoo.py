@@ -1,4 +1,5 @@
 """``pphumanseg zoo``: PaddleSeg's released PP-HumanSeg models, listed and fetched into the cache."""
+from pphumanseg.utils.text_table import text_table
 from pphumanseg.zoo.catalog import KINDS, RELEASED_MODELS
 
 
@@ -18,15 +19,10 @@ def add_arguments(parser):
 
 def format_table():
     header = ("name", "task", "input WxH", "params", "mIoU*", "config")
-    rows = [header] + [(m.name, m.task, f"{m.input_size[0]}x{m.input_size[1]}", f"{m.params:,}",
-                        f"{m.published_miou:.2f}", f"configs/{m.config}")
-                       for m in RELEASED_MODELS.values()]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-             for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    lines.append("* published by PaddleSeg: PP-HumanSeg14K (portrait), mini Supervisely (general)")
-    return "\n".join(lines)
+    rows = [(m.name, m.task, f"{m.input_size[0]}x{m.input_size[1]}", f"{m.params:,}",
+             f"{m.published_miou:.2f}", f"configs/{m.config}") for m in RELEASED_MODELS.values()]
+    return (text_table(header, rows) + "\n* published by PaddleSeg: PP-HumanSeg14K (portrait), "
+            "mini Supervisely (general)")
 
 
 def run(args):

@@ -24,6 +24,7 @@ from paddleseg.cvlibs import SegBuilder
 from pphumanseg.core.config import load_config
 from pphumanseg.core.model_files import EXPORTED_PARAMS_FILE
 from pphumanseg.utils.errors import UsageError
+from pphumanseg.utils.text_table import text_table
 
 BASE_DIR_NAME = "_base_"
 
@@ -147,17 +148,11 @@ def _human(value, units):
 def format_table(rows):
     """A plain-text table, one row per config."""
     header = ("config", "model", "input WxH", "params", "FLOPs", ".pdiparams")
-    lines = [header]
-    for row in rows:
-        lines.append((
-            row.config,
-            row.model,
-            f"{row.input_width}x{row.input_height}",
-            f"{row.params:,} ({_human(row.params, [(1e6, 'M'), (1e3, 'K')])})",
-            f"{row.flops:,} ({_human(row.flops, [(1e9, 'G'), (1e6, 'M')])})",
-            f"{row.params_file_bytes / 1024:,.1f} KB",
-        ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
-    text.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(text)
+    return text_table(header, [(
+        row.config,
+        row.model,
+        f"{row.input_width}x{row.input_height}",
+        f"{row.params:,} ({_human(row.params, [(1e6, 'M'), (1e3, 'K')])})",
+        f"{row.flops:,} ({_human(row.flops, [(1e9, 'G'), (1e6, 'M')])})",
+        f"{row.params_file_bytes / 1024:,.1f} KB",
+    ) for row in rows])
