@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_infer import median_ms  # noqa: E402
+from real_photos import real_photos  # noqa: E402
 
 REPEATS = 50
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,15 +37,6 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def emit(record):
     print(json.dumps(record), flush=True)
-
-
-def real_photos():
-    import matplotlib.cbook
-    from skimage import data
-
-    hopper = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
-    return {"astronaut": cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR),
-            "cameraman": cv2.cvtColor(data.camera(), cv2.COLOR_GRAY2BGR), "grace_hopper": hopper}
 
 
 def generated_frames(seed, count):

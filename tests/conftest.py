@@ -1,3 +1,4 @@
+import importlib.util
 import os
 from pathlib import Path
 
@@ -45,13 +46,8 @@ def released_onnx():
 
 @pytest.fixture(scope="session")
 def real_photos():
-    """Photos of real people shipped by registry packages, as BGR uint8 images: scikit-image's
-    astronaut (Eileen Collins) and cameraman, and matplotlib's Grace Hopper."""
-    import cv2
-    import matplotlib.cbook
-    from skimage import data
-
-    hopper = cv2.imread(str(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
-    return {"astronaut": cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR),
-            "cameraman": cv2.cvtColor(data.camera(), cv2.COLOR_GRAY2BGR),
-            "grace_hopper": hopper}
+    """Photos of real people shipped by registry packages (scripts/real_photos.py)."""
+    spec = importlib.util.spec_from_file_location("real_photos", REPO / "scripts" / "real_photos.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.real_photos()
