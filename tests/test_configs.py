@@ -11,6 +11,9 @@ import pphumanseg  # noqa: F401  (registers the components)
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 CONFIGS = sorted(p for p in CONFIG_DIR.rglob("*.yml") if "_base_" not in p.parts)
 SCL_CONFIGS = [p for p in CONFIGS if p.stem.endswith("_scl")]
+# Fine-tuning recipes start from a released model (model.pretrained: zoo:NAME); no other config
+# downloads anything.
+FINETUNE_CONFIGS = [p for p in CONFIGS if "_finetune" in p.stem]
 # Keys that paddleseg's trainer (or pphumanseg's) reads; anything else would be a dead setting.
 TOP_LEVEL_KEYS = {"batch_size", "iters", "train_dataset", "val_dataset", "optimizer",
                   "lr_scheduler", "loss", "model"}
@@ -50,7 +53,8 @@ def test_the_agreed_configs_exist():
 @pytest.mark.parametrize("path", CONFIGS, ids=ids(CONFIGS))
 def test_model_builds_and_runs(path):
     config = load(path)
-    model = SegBuilder(config).build_component(config.model_cfg)
+    model_cfg = {key: value for key, value in config.model_cfg.items() if key != "pretrained"}
+    model = SegBuilder(config).build_component(model_cfg)
     x = paddle.rand([1, 3, 64, 96])
     model.eval()
     with paddle.no_grad():
@@ -81,7 +85,20 @@ def test_dataset_and_export_transforms(path):
 def test_no_dead_keys_and_nothing_downloads(path):
     config = load(path)
     assert set(config.dic) <= TOP_LEVEL_KEYS
-    assert not find_key(config.dic, "pretrained")
+    model = {key: value for key, value in config.dic["model"].items()
+             if path not in FINETUNE_CONFIGS or key != "pretrained"}
+    assert not find_key({**config.dic, "model": model}, "pretrained")
+
+
+@pytest.mark.parametrize("path", FINETUNE_CONFIGS, ids=ids(FINETUNE_CONFIGS))
+def test_finetuning_starts_from_the_released_model_of_its_network(path):
+    from pphumanseg.zoo.catalog import RELEASED_MODELS
+
+    model = dict(load(path).model_cfg)
+    name = model.pop("pretrained").removeprefix("zoo:")
+    assert name in RELEASED_MODELS
+    released = load(CONFIG_DIR / RELEASED_MODELS[name].config).model_cfg
+    assert model == released and "pretrained" not in released
 
 
 @pytest.mark.parametrize("path", SCL_CONFIGS, ids=ids(SCL_CONFIGS))
