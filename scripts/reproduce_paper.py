@@ -1,16 +1,24 @@
-"""Reproduce the PP-HumanSeg paper's ConnectNet table: CE only vs CE + SC loss.
+"""Reproduce the PP-HumanSeg paper's SC-loss ablation: CE vs CE + 0.1 SC loss, paired over seeds.
 
 Usage:
-    python scripts/reproduce_paper.py --data DIR [--budget small|paper] [--out DIR] [--seed S]
+    python scripts/reproduce_paper.py --data DIR [--budget ci|full|small|paper]
+        [--init WEIGHTS|scratch] [--seeds N] [--jobs J] [--out DIR] [--opts key=value ...]
 
-Both variants are trained with the same seed and schedule (the paper's portrait recipe with
-``--budget paper``: batch 128, 10k iterations, learning rate 0.1; a few minutes of CPU with
-``small``), evaluated on DIR's val split (mIoU, SC, temporal stability), exported for Paddle
-Inference and timed there with one thread. The table is printed and written as ``table.md`` and
-``table.json`` in --out. The complexity row must be the paper's ConnectNet exactly (137,466
-parameters, FLOPs within 1 % of 266,440,496 at 398x224), otherwise the script exits with status 1
-before training. With PP-HumanSeg14K as DIR it reproduces the paper; with generated data
-(``pphumanseg synth``) it runs the same ablation. Every step goes through the ``pphumanseg`` CLI.
+For every seed both variants train with the same data, schedule and seed; only the loss differs.
+``--init`` names the starting weights (anything ``model.pretrained`` takes: ``zoo:NAME``, a file,
+a URL; default the released PP-HumanSegV1-Lite) and selects the fine-tuning recipe
+(``configs/connectnet/connectnet_portrait_398x224_finetune{,_scl}.yml``); ``scratch`` trains the
+portrait configs from initialisation with the classifier's final ReLU removed
+(``model.relu_logits=False``, see README). Each model is evaluated on DIR's val split (mIoU,
+per-class IoU and SC, temporal stability) and, when it started from weights, compared with them on
+photos of real people (the share of pixels whose person mask agrees). The starting weights are the
+baseline row.
+
+Reported: every run, mean and standard deviation over seeds, and the paired difference
+(CE + SCL - CE) with a 95 % t-interval over seeds, ending in one verdict line per metric.
+Written as ``table.md`` and ``table.json`` in --out. The network must be the paper's ConnectNet
+(137,466 parameters, FLOPs within 1 % of 266,440,496 at 398x224), otherwise the script exits with
+status 1 before training. Every step goes through the ``pphumanseg`` CLI.
 """
 import argparse
 import json
@@ -19,39 +27,59 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Optional
 
 import cv2
 import numpy as np
+from scipy import stats
+
+from pphumanseg.utils.atomic_write import atomic_write_text
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from real_photos import real_photos  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = (("CE", "configs/connectnet/connectnet_portrait_398x224.yml"),
-            ("CE + SCL", "configs/connectnet/connectnet_portrait_398x224_scl.yml"))
+LOSSES = ("CE", "CE + SCL")
+FINETUNE_CONFIGS = ("configs/connectnet/connectnet_portrait_398x224_finetune.yml",
+                    "configs/connectnet/connectnet_portrait_398x224_finetune_scl.yml")
+SCRATCH_CONFIGS = ("configs/connectnet/connectnet_portrait_398x224.yml",
+                   "configs/connectnet/connectnet_portrait_398x224_scl.yml")
+SCRATCH_OPTS = ("model.relu_logits=False",)
+DEFAULT_INIT = "zoo:pp_humanseg_v1_lite_portrait_398x224"
 INPUT_WIDTH, INPUT_HEIGHT = 398, 224
 PAPER_PARAMS = 137_466
 PAPER_FLOPS = 266_440_496
 FLOPS_TOLERANCE = 0.01
-LATENCY_WARMUP, LATENCY_RUNS = 10, 50
+CONFIDENCE = 0.95
+# (key in a run's record, label); percentages.
+METRICS = (("miou", "mIoU"), ("person_iou", "person IoU"), ("sc", "SC"), ("sc_person", "person SC"),
+           ("sc_background", "background SC"), ("temporal_stability", "temporal stability"),
+           ("photo_agreement", "agreement with the start on real photos"))
+VERDICT_METRICS = ("sc", "miou")
 
 
 @dataclass(frozen=True)
 class Budget:
-    """A training schedule shared by both variants."""
+    """A schedule shared by every run; ``learning_rate`` None keeps the config's."""
     iters: int
     batch_size: int
-    learning_rate: float
-    save_interval: int
+    seeds: int
+    learning_rate: Optional[float] = None
 
 
 BUDGETS = {
-    # configs/_base_/portrait_schedule.yml: PaddleSeg's PP-HumanSeg-Lite SCL recipe.
-    "paper": Budget(iters=10000, batch_size=128, learning_rate=0.1, save_interval=1000),
-    # A few CPU minutes per variant on 2 cores. With 0.05 or 0.1 ConnectNet still predicted only
-    # background after 200 iterations of batch 4 on generated data; 0.2 leaves that phase sooner.
-    "small": Budget(iters=300, batch_size=4, learning_rate=0.2, save_interval=300),
+    # Fine-tuning from released weights on 2 CPU cores (the recipe's learning rate).
+    "ci": Budget(iters=150, batch_size=4, seeds=2),
+    "full": Budget(iters=300, batch_size=4, seeds=5),
+    # From scratch on 2 CPU cores: with 0.05 or 0.1 ConnectNet still predicted only background
+    # after 200 iterations of batch 4 on generated data; 0.2 leaves that phase sooner.
+    "small": Budget(iters=300, batch_size=4, seeds=5, learning_rate=0.2),
+    # configs/_base_/portrait_schedule.yml: PaddleSeg's PP-HumanSeg-Lite SCL recipe (one GPU).
+    "paper": Budget(iters=10000, batch_size=128, seeds=3),
 }
 
 
@@ -63,7 +91,7 @@ def run_cli(arguments, log_path):
     """``pphumanseg ARGUMENTS`` with output in ``log_path``; returns its stdout text."""
     argv = [sys.executable, "-m", "pphumanseg", *arguments]
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
     result = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True)
     log_path.write_text(f"$ {shlex.join(argv)}\n{result.stdout}\n{result.stderr}")
     if result.returncode != 0:
@@ -73,15 +101,9 @@ def run_cli(arguments, log_path):
     return result.stdout
 
 
-def complexity(out):
-    """Rows of ``pphumanseg complexity --json`` for both variants, keyed by config path."""
-    text = run_cli(["complexity", "--json", "--configs", *(config for _, config in VARIANTS)],
-                   out / "logs" / "complexity.log")
-    return {row["config"]: row for row in json.loads(text)}
-
-
 def check_complexity(row):
-    """Problems with the complexity row against the paper's ConnectNet (empty when it matches)."""
+    """Problems with a ``pphumanseg complexity`` row against the paper's ConnectNet (empty when
+    it matches)."""
     problems = []
     if (row["input_width"], row["input_height"]) != (INPUT_WIDTH, INPUT_HEIGHT):
         problems.append(f"input {row['input_width']}x{row['input_height']}, "
@@ -94,120 +116,202 @@ def check_complexity(row):
     return problems
 
 
-def train_and_evaluate(name, config, data, budget, seed, out):
-    """Train one variant, evaluate it on the val split and export it; returns its metrics."""
-    slug = name.lower().replace(" + ", "_").replace(" ", "_")
-    work = out / slug
+@dataclass(frozen=True)
+class Experiment:
+    """What every run shares."""
+    data: Path
+    out: Path
+    budget: Budget
+    init: str  # weights, or "scratch"
+    opts: tuple
+
+    @property
+    def from_weights(self):
+        return self.init != "scratch"
+
+    @property
+    def configs(self):
+        return FINETUNE_CONFIGS if self.from_weights else SCRATCH_CONFIGS
+
+    def cli_opts(self):
+        start = (f"model.pretrained={self.init}",) if self.from_weights else SCRATCH_OPTS
+        return ["--opts", f"train_dataset.dataset_root={self.data}",
+                f"val_dataset.dataset_root={self.data}", *start, *self.opts]
+
+
+def evaluate(experiment, config, model_path, work, photos_dir):
+    """val metrics (percent) of ``model_path`` and its person masks on the real photos."""
+    opts = experiment.cli_opts()
+    metrics_path = work / "metrics.json"
+    run_cli(["val", "--config", config, *opts, "--model_path", model_path,
+             "--save_json", str(metrics_path), "--num_workers", "0"], work / "val.log")
+    run_cli(["predict", "--config", config, *opts, "--model_path", model_path,
+             "--image_path", str(photos_dir), "--save_dir", str(work / "photos")],
+            work / "predict.log")
+    metrics = json.loads(metrics_path.read_text())
+    record = {"miou": metrics["miou"], "person_iou": metrics["class_iou"][1],
+              "background_iou": metrics["class_iou"][0], "sc": metrics["sc"],
+              "sc_person": metrics["sc_per_class"][1], "sc_background": metrics["sc_per_class"][0],
+              "temporal_stability": metrics["temporal_stability"]}
+    return {key: 100.0 * value for key, value in record.items()}
+
+
+def person_masks(predict_dir):
+    return {path.stem: cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) == 1
+            for path in sorted((predict_dir / "mask").glob("*.png"))}
+
+
+def photo_agreement(masks, reference):
+    """Percent of pixels, averaged over photos, where two models' person masks agree."""
+    return 100.0 * float(np.mean([np.mean(masks[name] == reference[name]) for name in reference]))
+
+
+def train_and_evaluate(experiment, loss, config, seed, photos_dir, start_masks):
+    slug = f"{loss.lower().replace(' + ', '_')}_seed{seed}"
+    work = experiment.out / "runs" / slug
     if work.exists():  # a previous run's checkpoints would otherwise be mixed into this one
         shutil.rmtree(work)
-    dataset_opts = ["--opts", f"train_dataset.dataset_root={data}", f"val_dataset.dataset_root={data}"]
-    start = time.perf_counter()
-    run_cli(["train", "--config", config, *dataset_opts, "--save_dir", str(work / "train"),
-             "--iters", str(budget.iters), "--batch_size", str(budget.batch_size),
-             "--learning_rate", str(budget.learning_rate), "--save_interval", str(budget.save_interval),
-             "--seed", str(seed), "--num_workers", "0", "--log_iters", "50"],
-            out / "logs" / f"{slug}_train.log")
-    train_seconds = time.perf_counter() - start
+    budget = experiment.budget
+    schedule = ["--iters", str(budget.iters), "--batch_size", str(budget.batch_size)]
+    if budget.learning_rate is not None:
+        schedule += ["--learning_rate", str(budget.learning_rate)]
+    started = time.perf_counter()
+    run_cli(["train", "--config", config, *experiment.cli_opts(), *schedule,
+             "--save_dir", str(work / "train"), "--save_interval", str(budget.iters),
+             "--keep_checkpoint_max", "1", "--seed", str(seed), "--num_workers", "0",
+             "--log_iters", "50"], work / "train.log")
+    train_seconds = time.perf_counter() - started
     model_path = work / "train" / f"iter_{budget.iters}" / "model.pdparams"
-    metrics_path = work / "metrics.json"
-    run_cli(["val", "--config", config, *dataset_opts, "--model_path", str(model_path),
-             "--save_json", str(metrics_path), "--num_workers", "0"],
-            out / "logs" / f"{slug}_val.log")
-    export_dir = work / "export"
-    run_cli(["export", "--config", config, *dataset_opts, "--model_path", str(model_path),
-             "--save_dir", str(export_dir), "--input_shape", "1", "3", str(INPUT_HEIGHT),
-             str(INPUT_WIDTH), "--formats", "paddle"],
-            out / "logs" / f"{slug}_export.log")
-    metrics = json.loads(metrics_path.read_text())
-    return {"metrics": metrics, "export_dir": export_dir, "train_seconds": train_seconds,
-            "model_path": model_path}
+    record = {"loss": loss, "seed": seed, "config": config,
+              **evaluate(experiment, config, str(model_path), work, photos_dir),
+              "train_seconds": round(train_seconds, 1), "model_path": str(model_path)}
+    if start_masks:
+        record["photo_agreement"] = photo_agreement(person_masks(work / "photos"), start_masks)
+    print(f"[{time.strftime('%H:%M:%S')}] {loss}, seed {seed}: mIoU {record['miou']:.2f}, "
+          f"SC {record['sc']:.2f}, person IoU {record['person_iou']:.2f}", flush=True)
+    return record
 
 
-def paddle_inference_latency_ms(export_dir, image_bgr):
-    """Median milliseconds of one network run in Paddle Inference with one CPU thread."""
-    from pphumanseg_deploy import Predictor
-
-    predictor = Predictor(str(export_dir), runtime="paddle", threads=1)
-    batch = predictor.preprocess(image_bgr)
-    for _ in range(LATENCY_WARMUP):
-        predictor.run_network(batch)
-    times = []
-    for _ in range(LATENCY_RUNS):
-        start = time.perf_counter()
-        predictor.run_network(batch)
-        times.append(time.perf_counter() - start)
-    return 1000.0 * float(np.median(times))
+def summary(values):
+    values = np.asarray(values, dtype=float)
+    spread = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+    return {"mean": float(values.mean()), "std": spread}
 
 
-def first_val_image(data):
-    first = (data / "val.txt").read_text().split()[0]
-    image = cv2.imread(str(data / first))
-    if image is None:
-        raise StepFailed(f"{data / 'val.txt'}:1: cannot read image {first}")
-    return image
+def paired_difference(treated, control):
+    """Mean of ``treated - control`` over seeds with its two-sided t-interval half-width."""
+    differences = np.asarray(treated, float) - np.asarray(control, float)
+    count = len(differences)
+    half_width = float("nan")
+    if count > 1:
+        standard_error = differences.std(ddof=1) / np.sqrt(count)
+        half_width = float(stats.t.ppf(0.5 + CONFIDENCE / 2, count - 1) * standard_error)
+    mean = float(differences.mean())
+    significant = bool(abs(mean) > half_width) if count > 1 else False
+    return {"mean": mean, "half_width": half_width, "significant": significant,
+            "per_seed": differences.tolist()}
 
 
-def markdown_table(rows, header):
-    lines = [header, "",
-             "| Model | Loss | Input size | Params | FLOPs | Model size | mIoU (%) | SC (%) "
-             "| Temporal stability (%) | Latency, Paddle Inference 1 thread (ms) |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        lines.append(
-            f"| {row['model']} | {row['loss']} | {row['input_size']} | {row['params']:,} "
-            f"| {row['flops'] / 1e6:.1f}M | {row['model_size_bytes'] / 1e6:.2f} MB "
-            f"| {100 * row['miou']:.2f} | {100 * row['sc']:.2f} | {100 * row['temporal_stability']:.2f} "
-            f"| {row['latency_ms']:.1f} |")
+def aggregate(runs):
+    """Per loss, mean/std of every metric; per metric, the paired difference SCL - CE."""
+    by_loss = {loss: sorted((run for run in runs if run["loss"] == loss), key=lambda run: run["seed"])
+               for loss in LOSSES}
+    keys = [key for key, _ in METRICS if all(key in run for run in runs)]
+    summaries = {loss: {key: summary([run[key] for run in by_loss[loss]]) for key in keys}
+                 for loss in LOSSES}
+    differences = {key: paired_difference([run[key] for run in by_loss[LOSSES[1]]],
+                                          [run[key] for run in by_loss[LOSSES[0]]])
+                   for key in keys}
+    return summaries, differences
+
+
+def verdict(key, difference, seeds, budget_name):
+    label = dict(METRICS)[key]
+    judged = "significant" if difference["significant"] else "not significant"
+    return (f"{label} (CE + SCL - CE): {difference['mean']:+.2f} ± {difference['half_width']:.2f} "
+            f"points (95 % interval over {seeds} seeds), {judged} at budget {budget_name}")
+
+
+def markdown(record):
+    keys = [key for key, _ in METRICS if key in record["summaries"][LOSSES[0]]]
+    labels = dict(METRICS)
+    header = "| Model | Seed | " + " | ".join(labels[key] for key in keys) + " |"
+    lines = [record["description"], "", header, "|---|---:|" + "---:|" * len(keys)]
+    if record["start"]:
+        lines.append("| start (untrained) | - | "
+                     + " | ".join(f"{record['start'][key]:.2f}" for key in keys) + " |")
+    for run in record["runs"]:
+        lines.append(f"| {run['loss']} | {run['seed']} | "
+                     + " | ".join(f"{run[key]:.2f}" for key in keys) + " |")
+    for loss in LOSSES:
+        cells = record["summaries"][loss]
+        lines.append(f"| **{loss}**, mean ± std | all | "
+                     + " | ".join(f"{cells[key]['mean']:.2f} ± {cells[key]['std']:.2f}" for key in keys)
+                     + " |")
+    cells = record["differences"]
+    lines.append("| **SCL - CE**, paired, 95 % interval | all | "
+                 + " | ".join(f"{cells[key]['mean']:+.2f} ± {cells[key]['half_width']:.2f}"
+                              + ("*" if cells[key]["significant"] else "") for key in keys) + " |")
+    lines += ["", "\\* the interval excludes 0.", ""] + [f"- {line}" for line in record["verdicts"]]
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path, text):
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".partial") as file:
-        file.write(text)
-    os.replace(file.name, path)
-
-
-def reproduce(data, budget_name, out, seed):
-    budget = BUDGETS[budget_name]
+def reproduce(experiment, budget_name, jobs):
+    out = experiment.out
     out.mkdir(parents=True, exist_ok=True)
-    rows_by_config = complexity(out)
-    problems = check_complexity(rows_by_config[VARIANTS[1][1]])
+    rows = json.loads(run_cli(["complexity", "--json", "--configs", SCRATCH_CONFIGS[1]],
+                              out / "logs" / "complexity.log"))
+    problems = check_complexity(rows[0])
     if problems:
         print("reproduce_paper: error: ConnectNet complexity differs from the paper: "
               + "; ".join(problems), file=sys.stderr)
         return 1
-    image = first_val_image(data)
-    rows = []
-    for loss, config in VARIANTS:
-        print(f"[{time.strftime('%H:%M:%S')}] {loss}: training {budget.iters} iterations...", flush=True)
-        result = train_and_evaluate(loss, config, data, budget, seed, out)
-        export_dir = result["export_dir"]
-        complexity_row = rows_by_config[config]
-        metrics = result["metrics"]
-        rows.append({
-            "model": complexity_row["model"], "loss": loss, "config": config,
-            "input_size": f"{complexity_row['input_width']}x{complexity_row['input_height']}",
-            "params": complexity_row["params"], "flops": complexity_row["flops"],
-            "model_size_bytes": sum((export_dir / name).stat().st_size
-                                    for name in ("model.pdmodel", "model.pdiparams")),
-            "miou": metrics["miou"], "sc": metrics["sc"],
-            "temporal_stability": metrics["temporal_stability"],
-            "class_iou": metrics["class_iou"], "sc_per_class": metrics["sc_per_class"],
-            "latency_ms": paddle_inference_latency_ms(export_dir, image),
-            "train_seconds": round(result["train_seconds"], 1),
-            "model_path": str(result["model_path"]),
-        })
-    header = (f"ConnectNet ablation on `{data}` (val split, {rows[0]['input_size']}), budget "
-              f"`{budget_name}`: {budget.iters} iterations, batch {budget.batch_size}, learning rate "
-              f"{budget.learning_rate}, seed {seed}; latency median of {LATENCY_RUNS} runs, load "
-              f"average {os.getloadavg()[0]:.2f}.")
-    table = markdown_table(rows, header)
-    write_atomic(out / "table.md", table)
-    record = {"data": str(data), "budget": budget_name, "schedule": asdict(budget), "seed": seed,
-              "load_average": os.getloadavg()[0], "rows": rows}
-    write_atomic(out / "table.json", json.dumps(record, indent=2) + "\n")
+    photos_dir = out / "real_photos"
+    photos_dir.mkdir(exist_ok=True)
+    for name, image in real_photos().items():
+        cv2.imwrite(str(photos_dir / f"{name}.png"), image)
+    start, start_masks = None, None
+    if experiment.from_weights:
+        work = out / "runs" / "start"
+        start = evaluate(experiment, experiment.configs[0], experiment.init, work, photos_dir)
+        start_masks = person_masks(work / "photos")
+        start["photo_agreement"] = 100.0
+    budget = experiment.budget
+    print(f"[{time.strftime('%H:%M:%S')}] training {2 * budget.seeds} models of {budget.iters} "
+          f"iterations, {jobs} at a time...", flush=True)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(train_and_evaluate, experiment, loss, config, seed, photos_dir,
+                               start_masks)
+                   for seed in range(budget.seeds) for loss, config in zip(LOSSES, experiment.configs)]
+        runs = [future.result() for future in futures]
+    wall_minutes = (time.perf_counter() - started) / 60
+    summaries, differences = aggregate(runs)
+    verdicts = [verdict(key, differences[key], budget.seeds, budget_name) for key in VERDICT_METRICS]
+    collapsed = [f"{run['loss']} seed {run['seed']}" for run in runs if run["person_iou"] == 0.0]
+    verdicts.append(f"collapsed to all-background: {', '.join(collapsed) or 'none'} "
+                    f"(of {len(runs)} models)")
+    description = (
+        f"ConnectNet, CE vs CE + 0.1 SC loss, on `{experiment.data}` (val split, "
+        f"{INPUT_WIDTH}x{INPUT_HEIGHT}); budget `{budget_name}`: {budget.iters} iterations, batch "
+        f"{budget.batch_size}, learning rate "
+        f"{budget.learning_rate if budget.learning_rate is not None else 'of the config'}, "
+        f"seeds 0-{budget.seeds - 1}; init `{experiment.init}`"
+        + (f"; opts {' '.join(experiment.opts)}" if experiment.opts else "")
+        + f". {wall_minutes:.1f} min wall with {jobs} jobs, load average "
+        f"{os.getloadavg()[0]:.2f} at the end. Percent.")
+    record = {"data": str(experiment.data), "budget": budget_name, "schedule": asdict(budget),
+              "init": experiment.init, "opts": list(experiment.opts), "jobs": jobs,
+              "wall_minutes": round(wall_minutes, 1), "load_average": os.getloadavg()[0],
+              "description": description, "start": start, "runs": runs, "summaries": summaries,
+              "differences": differences, "verdicts": verdicts}
+    table = markdown(record)
+    atomic_write_text(str(out / "table.md"), table)
+    atomic_write_text(str(out / "table.json"), json.dumps(record, indent=2) + "\n")
     print(table)
     print(f"wrote {out / 'table.md'} and {out / 'table.json'}")
+    for line in verdicts:
+        print(line)
     return 0
 
 
@@ -215,16 +319,36 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path,
                         help="dataset root with train.txt and val.txt (PP-HumanSeg14K layout)")
-    parser.add_argument("--budget", choices=sorted(BUDGETS), default="paper")
+    parser.add_argument("--budget", choices=sorted(BUDGETS), default="ci")
+    parser.add_argument("--init", default=DEFAULT_INIT,
+                        help="starting weights (zoo:NAME, a file, a URL) or 'scratch'")
+    parser.add_argument("--seeds", type=int, help="number of seeds, 0..N-1 (default the budget's)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="models trained at once (each uses one thread)")
     parser.add_argument("--out", type=Path, default=Path("output/reproduce_paper"))
-    parser.add_argument("--seed", type=int, default=0, help="seed of both trainings")
+    parser.add_argument("--opts", nargs="+", default=[],
+                        help="config overrides for every run, e.g. model.relu_logits=False")
     args = parser.parse_args(argv)
     data = args.data.resolve()
     for split in ("train.txt", "val.txt"):
         if not (data / split).is_file():
             parser.exit(2, f"reproduce_paper: error: --data {args.data}: no {split}\n")
+    if args.seeds is not None and args.seeds < 2:
+        parser.exit(2, f"reproduce_paper: error: --seeds {args.seeds}: a paired difference needs "
+                       "at least 2\n")
+    if args.jobs < 1:
+        parser.exit(2, f"reproduce_paper: error: --jobs {args.jobs}: must be at least 1\n")
+    budget = BUDGETS[args.budget]
+    if args.seeds is not None:
+        budget = Budget(budget.iters, budget.batch_size, args.seeds, budget.learning_rate)
+    init = args.init
+    if init != "scratch" and "://" not in init and not init.startswith("zoo:"):
+        if not Path(init).exists():
+            parser.exit(2, f"reproduce_paper: error: --init {init}: no such file\n")
+        init = str(Path(init).resolve())
+    experiment = Experiment(data, args.out.resolve(), budget, init, tuple(args.opts))
     try:
-        return reproduce(data, args.budget, args.out.resolve(), args.seed)
+        return reproduce(experiment, args.budget, args.jobs)
     except StepFailed as error:
         print(f"reproduce_paper: error: {error}", file=sys.stderr)
         return 1
