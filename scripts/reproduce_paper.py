@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 from scipy import stats
 
-from pphumanseg.utils.atomic_write import atomic_write_text
+from pphumanseg.utils.atomic_write import atomic_write, atomic_write_text
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from real_photos import real_photos  # noqa: E402
@@ -72,7 +72,8 @@ class Budget:
 
 
 BUDGETS = {
-    # Fine-tuning from released weights on 2 CPU cores (the recipe's learning rate).
+    # Fine-tuning from released weights on 2 CPU cores: full is the shipped recipe's schedule
+    # (the configs' learning rate), ci half of it.
     "ci": Budget(iters=150, batch_size=4, seeds=3),
     "full": Budget(iters=300, batch_size=4, seeds=5),
     # From scratch on 2 CPU cores: with 0.05 or 0.1 ConnectNet still predicted only background
@@ -140,14 +141,16 @@ class Experiment:
 
 
 def evaluate(experiment, config, model_path, work, photos_dir):
-    """val metrics (percent) of ``model_path`` and its person masks on the real photos."""
+    """val metrics (percent) of ``model_path``; with ``photos_dir``, its person masks of the real
+    photos go to ``work/photos``."""
     opts = experiment.cli_opts()
     metrics_path = work / "metrics.json"
     run_cli(["val", "--config", config, *opts, "--model_path", model_path,
              "--save_json", str(metrics_path), "--num_workers", "0"], work / "val.log")
-    run_cli(["predict", "--config", config, *opts, "--model_path", model_path,
-             "--image_path", str(photos_dir), "--save_dir", str(work / "photos")],
-            work / "predict.log")
+    if photos_dir is not None:
+        run_cli(["predict", "--config", config, *opts, "--model_path", model_path,
+                 "--image_path", str(photos_dir), "--save_dir", str(work / "photos")],
+                work / "predict.log")
     metrics = json.loads(metrics_path.read_text())
     record = {"miou": metrics["miou"], "person_iou": metrics["class_iou"][1],
               "background_iou": metrics["class_iou"][0], "sc": metrics["sc"],
@@ -259,6 +262,9 @@ def markdown(record):
 def reproduce(experiment, budget_name, jobs):
     out = experiment.out
     out.mkdir(parents=True, exist_ok=True)
+    for stale in ("table.md", "table.json"):  # a failed rerun must not leave the last run's table
+        (out / stale).unlink(missing_ok=True)
+    load_at_start = os.getloadavg()[0]
     rows = json.loads(run_cli(["complexity", "--json", "--configs", SCRATCH_CONFIGS[1]],
                               out / "logs" / "complexity.log"))
     problems = check_complexity(rows[0])
@@ -266,13 +272,15 @@ def reproduce(experiment, budget_name, jobs):
         print("reproduce_paper: error: ConnectNet complexity differs from the paper: "
               + "; ".join(problems), file=sys.stderr)
         return 1
-    photos_dir = out / "real_photos"
-    photos_dir.mkdir(exist_ok=True)
-    for name, image in real_photos().items():
-        cv2.imwrite(str(photos_dir / f"{name}.png"), image)
-    start, start_masks = None, None
+    photos_dir, start, start_masks = None, None, None
     if experiment.from_weights:
+        photos_dir = out / "real_photos"
+        photos_dir.mkdir(exist_ok=True)
+        for name, image in real_photos().items():
+            atomic_write(str(photos_dir / f"{name}.png"), lambda path: cv2.imwrite(path, image))
         work = out / "runs" / "start"
+        if work.exists():
+            shutil.rmtree(work)
         start = evaluate(experiment, experiment.configs[0], experiment.init, work, photos_dir)
         start_masks = person_masks(work / "photos")
         start["photo_agreement"] = 100.0
@@ -284,8 +292,13 @@ def reproduce(experiment, budget_name, jobs):
         futures = [pool.submit(train_and_evaluate, experiment, loss, config, seed, photos_dir,
                                start_masks)
                    for seed in range(budget.seeds) for loss, config in zip(LOSSES, experiment.configs)]
-        runs = [future.result() for future in futures]
+        try:
+            runs = [future.result() for future in futures]
+        except StepFailed:
+            pool.shutdown(cancel_futures=True)  # report the failure without training the rest
+            raise
     wall_minutes = (time.perf_counter() - started) / 60
+    load_at_end = os.getloadavg()[0]
     summaries, differences = aggregate(runs)
     verdicts = [verdict(key, differences[key], budget.seeds, budget_name) for key in VERDICT_METRICS]
     collapsed = [f"{run['loss']} seed {run['seed']}" for run in runs if run["person_iou"] == 0.0]
@@ -298,11 +311,11 @@ def reproduce(experiment, budget_name, jobs):
         f"{budget.learning_rate if budget.learning_rate is not None else 'of the config'}, "
         f"seeds 0-{budget.seeds - 1}; init `{experiment.init}`"
         + (f"; opts {' '.join(experiment.opts)}" if experiment.opts else "")
-        + f". {wall_minutes:.1f} min wall with {jobs} jobs, load average "
-        f"{os.getloadavg()[0]:.2f} at the end. Percent.")
+        + f". {wall_minutes:.1f} min wall with {jobs} jobs, load average {load_at_start:.2f} at "
+        f"the start and {load_at_end:.2f} at the end. Percent.")
     record = {"data": str(experiment.data), "budget": budget_name, "schedule": asdict(budget),
               "init": experiment.init, "opts": list(experiment.opts), "jobs": jobs,
-              "wall_minutes": round(wall_minutes, 1), "load_average": os.getloadavg()[0],
+              "wall_minutes": round(wall_minutes, 1), "load_average": [load_at_start, load_at_end],
               "description": description, "start": start, "runs": runs, "summaries": summaries,
               "differences": differences, "verdicts": verdicts}
     table = markdown(record)
