@@ -6,11 +6,14 @@ One run prints JSON lines (one per measurement) and nothing else on stdout:
    at 1 and 2 threads (``--threads``) for ConnectNet at 398x224 and 256x144 and paddleseg's reference
    ``PPHumanSegLite`` at 398x224, each exported by ``pphumanseg export`` twice (``output_op``
    softmax and foreground, fixed input shape), on Paddle Inference with oneDNN on and off, ONNX
-   Runtime and Paddle Lite x86; and MediaPipe's selfie-segmentation landscape model (256x144, the
-   Google Meet model) on LiteRT. Each line carries ``ratio_to_mediapipe`` = latency / MediaPipe
+   Runtime and Paddle Lite x86; ONNX Runtime int8 (``precision: int8``, the post-training
+   variants of ``bench_int8.py``, with ``speedup_vs_fp32`` timed beside fp32) for the ConnectNet
+   foreground exports; and MediaPipe's selfie-segmentation landscape model (256x144, the Google
+   Meet model) on LiteRT. Each line carries ``ratio_to_mediapipe`` = latency / MediaPipe
    landscape latency at the same thread count.
 2. ``app``: end-to-end frames/s of ``pphumanseg_deploy.app.run`` (decode, predict, composite,
-   encode the composite and mask videos) on a generated 1280x720 clip, with and without --flow.
+   encode the composite and mask videos) on a generated 1280x720 clip, with and without --flow,
+   at each ``--threads`` count (``pphumanseg infer`` uses the cores but one by default).
 3. ``flow``: a ConnectNet trained briefly on generated data
    (``--train_iters``, through pphumanseg's training library) predicts a held-out generated clip
    with ground truth; flicker rate (pphumanseg.metrics.temporal.TemporalStability) and mIoU
@@ -133,6 +136,40 @@ def bench_latency(folders, repeats, thread_counts):
     return records
 
 
+def bench_int8_latency(folders, repeats, thread_counts):
+    """ONNX Runtime int8 against fp32 for each ConnectNet foreground export: the post-training
+    variants of ``bench_int8.py`` (calibrated on 16 seeded generated frames), timed beside the
+    fp32 model at each thread count. Their mask agreement is measured by ``bench_int8.py``."""
+    import logging
+
+    from bench_int8 import generated_frames, quantize_variants, session
+    from pphumanseg_deploy import Predictor
+
+    records = []
+    for (name, output_op), folder in folders.items():
+        if output_op != "foreground" or not name.startswith("ConnectNet"):
+            continue
+        fp32_path = os.path.join(folder, "model.onnx")
+        batch = Predictor(folder, runtime="onnx").preprocess
+        calibration = [batch(frame) for frame in generated_frames(3, 16)]
+        logging.disable(logging.WARNING)  # the quantiser logs every tensor
+        with stdout_to_stderr():
+            paths = quantize_variants(fp32_path, os.path.join(folder, "int8"), calibration, keep_float=8)
+        logging.disable(logging.NOTSET)
+        for threads in thread_counts:
+            fp32 = session(fp32_path, threads)
+            feed = {fp32.get_inputs()[0].name: calibration[0]}
+            fp32_ms = median_ms(lambda: fp32.run(None, feed), repeats)
+            for variant, path in paths.items():
+                int8 = session(path, threads)
+                int8_ms = median_ms(lambda: int8.run(None, feed), repeats)
+                records.append({"kind": "latency", "model": name, "output_op": output_op, "runtime": "onnx",
+                                "precision": "int8", "variant": variant, "threads": threads,
+                                "median_ms": round(int8_ms, 3), "fp32_median_ms": round(fp32_ms, 3),
+                                "speedup_vs_fp32": round(fp32_ms / int8_ms, 2)})
+    return records
+
+
 def find_mediapipe(work_dir, given):
     if given:
         return given if os.path.isfile(given) else None
@@ -177,7 +214,8 @@ def bench_mediapipe(work_dir, given, repeats, thread_counts):
     return medians
 
 
-def bench_app(folder, work_dir, runtime, threads, frames=90):
+def bench_app(folder, work_dir, runtime, thread_counts, frames=90):
+    """The app's frames/s writing both videos, flow off and on, per model thread count."""
     from pphumanseg.synth import write_clip
     from pphumanseg_deploy.app import run
 
@@ -186,11 +224,12 @@ def bench_app(folder, work_dir, runtime, threads, frames=90):
         write_clip(clip, size=(1280, 720), frames=frames, seed=11)
     records = []
     for flow in (False, True):
-        summary = run(folder, clip, os.path.join(work_dir, f"app_flow{int(flow)}.mp4"), bg="blur", flow=flow,
-                      runtime=runtime, threads=threads, progress=False)
-        records.append({"kind": "app", "model_dir": os.path.basename(folder), "runtime": runtime,
-                        "threads": threads, "size": "1280x720", "flow": flow, "frames": summary["frames"],
-                        "fps": round(summary["fps"], 2)})
+        for threads in thread_counts:
+            summary = run(folder, clip, os.path.join(work_dir, f"app_flow{int(flow)}.mp4"), bg="blur",
+                          flow=flow, runtime=runtime, threads=threads, progress=False)
+            records.append({"kind": "app", "model_dir": os.path.basename(folder), "runtime": runtime,
+                            "threads": threads, "size": "1280x720",
+                            "flow": flow, "frames": summary["frames"], "fps": round(summary["fps"], 2)})
     return records
 
 
@@ -264,7 +303,7 @@ def main():
         parser.error(f"--parts: unknown part(s) {sorted(unknown)}")
     with stdout_to_stderr():
         folders = export_models(args.work_dir) if parts & {"latency", "app"} else {}
-    app_op, options = "foreground", {"runtime": "onnx", "threads": max(args.threads)}
+    app_op, runtime = "foreground", "onnx"
     if "latency" in parts:
         mediapipe = bench_mediapipe(args.work_dir, args.mediapipe, args.repeats, args.threads)
         if "unavailable" in mediapipe:
@@ -274,16 +313,17 @@ def main():
                 emit({"kind": "latency", "model": "MediaPipe-landscape-256x144", "runtime": "litert",
                       "threads": threads, "median_ms": value, "ratio_to_mediapipe": 1.0})
         latency = bench_latency(folders, args.repeats, args.threads)
+        latency += bench_int8_latency(folders, args.repeats, args.threads)
         for record in latency:
             if "unavailable" not in mediapipe:
                 record["ratio_to_mediapipe"] = round(record["median_ms"] / mediapipe[record["threads"]], 2)
             emit(record)
         # The app builds its Predictor with default options (oneDNN on for Paddle Inference).
         best = min((r for r in latency if r["model"] == "ConnectNet-398x224" and r["threads"] == max(args.threads)
-                    and r.get("onednn", True)), key=lambda r: r["median_ms"])
-        app_op, options = best["output_op"], {"runtime": best["runtime"], "threads": best["threads"]}
+                    and r.get("onednn", True) and r.get("precision") != "int8"), key=lambda r: r["median_ms"])
+        app_op, runtime = best["output_op"], best["runtime"]
     if "app" in parts:
-        for record in bench_app(folders["ConnectNet-398x224", app_op], args.work_dir, **options):
+        for record in bench_app(folders["ConnectNet-398x224", app_op], args.work_dir, runtime, args.threads):
             emit(record)
     if "flow" in parts:
         for record in evaluate_flow(args.work_dir, args.train_iters):

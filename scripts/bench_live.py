@@ -20,7 +20,7 @@ run prints before and after; lines carry ``tree``: REF or ``worktree``.
 
 ``--app`` adds the app's own throughput, decoding and encoding included (``kind: app``, from
 ``scripts/bench_infer.py``'s measurement: ``pphumanseg infer --bg blur`` on a generated 1280x720
-clip, flow off and on, at the largest thread count; for ``--baseline`` too).
+clip, flow off and on, at each thread count; for ``--baseline`` too).
 
 Usage: python scripts/bench_live.py --model_dir EXPORT [--threads 1,2] [--repeats 120]
            [--frames 40] [--baseline REF] [--app] [--work_dir output/bench_live]
@@ -123,7 +123,7 @@ def run_baseline(ref, args):
         snippet = (f"import json, sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
                    f"from bench_infer import bench_app; "
                    f"[print(json.dumps(r)) for r in bench_app({args.model_dir!r}, {args.work_dir!r}, 'onnx', "
-                   f"{max(args.threads)})]")
+                   f"{args.threads!r})]")
         result = subprocess.run([sys.executable, "-c", snippet], env=environment, capture_output=True, text=True,
                                 check=True)
         for line in result.stdout.splitlines():
@@ -158,7 +158,7 @@ def main():
         from bench_infer import bench_app
 
         cv2.setNumThreads(-1)  # OpenCV's default, as the app runs
-        for record in bench_app(args.model_dir, args.work_dir, "onnx", max(args.threads)):
+        for record in bench_app(args.model_dir, args.work_dir, "onnx", args.threads):
             emit(dict(record, tree="worktree"))
     emit({"kind": "machine", "load_average_after": os.getloadavg()})
 

@@ -30,6 +30,9 @@ from .predictor import RUNTIMES, Predictor
 
 CAMERA_PREFIX = "camera:"
 VIDEO_CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
+# One core is left to the decoding and encoding threads: on 2 cores, 1 model thread writes 720p
+# video faster than 2 (deploy/README.md, "The live path").
+DEFAULT_THREADS = max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 class _StageClock:
@@ -366,9 +369,7 @@ def add_arguments(parser):
     parser.add_argument("--vertical", action="store_true", help="input is portrait-oriented (rotated for the model)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="paddle",
                         help="paddle (Paddle Inference), onnx (model.onnx) or lite (model_x86.nb/model_arm.nb)")
-    # One core is left to the decoding and encoding threads: on 2 cores, 1 model thread writes
-    # 720p video faster than 2 (deploy/README.md, "The live path").
-    parser.add_argument("--threads", type=int, default=max(1, min(4, (os.cpu_count() or 1) - 1)),
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
                         help="model threads (default: the cores but one, at most 4)")
     parser.add_argument("--use_gpu", action="store_true", help="run the model on GPU 0 (paddle, onnx)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
