@@ -150,12 +150,14 @@ def bench_int8_latency(folders, repeats, thread_counts):
         if output_op != "foreground" or not name.startswith("ConnectNet"):
             continue
         fp32_path = os.path.join(folder, "model.onnx")
-        batch = Predictor(folder, runtime="onnx").preprocess
-        calibration = [batch(frame) for frame in generated_frames(3, 16)]
+        preprocess = Predictor(folder, runtime="onnx").preprocess
+        calibration = [preprocess(frame) for frame in generated_frames(3, 16)]
         logging.disable(logging.WARNING)  # the quantiser logs every tensor
-        with stdout_to_stderr():
-            paths = quantize_variants(fp32_path, os.path.join(folder, "int8"), calibration, keep_float=8)
-        logging.disable(logging.NOTSET)
+        try:
+            with stdout_to_stderr():
+                paths = quantize_variants(fp32_path, os.path.join(folder, "int8"), calibration, keep_float=8)
+        finally:
+            logging.disable(logging.NOTSET)
         for threads in thread_counts:
             fp32 = session(fp32_path, threads)
             feed = {fp32.get_inputs()[0].name: calibration[0]}
@@ -212,6 +214,12 @@ def bench_mediapipe(work_dir, given, repeats, thread_counts):
 
         medians[threads] = round(median_ms(run, repeats), 3)
     return medians
+
+
+def with_mediapipe_ratio(record, mediapipe):
+    if "unavailable" not in mediapipe:
+        record["ratio_to_mediapipe"] = round(record["median_ms"] / mediapipe[record["threads"]], 2)
+    return record
 
 
 def bench_app(folder, work_dir, runtime, thread_counts, frames=90):
@@ -313,15 +321,14 @@ def main():
                 emit({"kind": "latency", "model": "MediaPipe-landscape-256x144", "runtime": "litert",
                       "threads": threads, "median_ms": value, "ratio_to_mediapipe": 1.0})
         latency = bench_latency(folders, args.repeats, args.threads)
-        latency += bench_int8_latency(folders, args.repeats, args.threads)
-        for record in latency:
-            if "unavailable" not in mediapipe:
-                record["ratio_to_mediapipe"] = round(record["median_ms"] / mediapipe[record["threads"]], 2)
-            emit(record)
         # The app builds its Predictor with default options (oneDNN on for Paddle Inference).
         best = min((r for r in latency if r["model"] == "ConnectNet-398x224" and r["threads"] == max(args.threads)
-                    and r.get("onednn", True) and r.get("precision") != "int8"), key=lambda r: r["median_ms"])
+                    and r.get("onednn", True)), key=lambda r: r["median_ms"])
         app_op, runtime = best["output_op"], best["runtime"]
+        for record in latency:
+            emit(with_mediapipe_ratio(record, mediapipe))
+        for record in bench_int8_latency(folders, args.repeats, args.threads):  # after fp32 is printed
+            emit(with_mediapipe_ratio(record, mediapipe))
     if "app" in parts:
         for record in bench_app(folders["ConnectNet-398x224", app_op], args.work_dir, runtime, args.threads):
             emit(record)
