@@ -142,7 +142,7 @@ def bench_int8_latency(folders, repeats, thread_counts):
     fp32 model at each thread count. Their mask agreement is measured by ``bench_int8.py``."""
     import logging
 
-    from bench_int8 import generated_frames, quantize_variants, session
+    from bench_int8 import generated_frames, quantize_variants, timed_sessions
     from pphumanseg_deploy import Predictor
 
     records = []
@@ -159,12 +159,9 @@ def bench_int8_latency(folders, repeats, thread_counts):
         finally:
             logging.disable(logging.NOTSET)
         for threads in thread_counts:
-            fp32 = session(fp32_path, threads)
-            feed = {fp32.get_inputs()[0].name: calibration[0]}
-            fp32_ms = median_ms(lambda: fp32.run(None, feed), repeats)
-            for variant, path in paths.items():
-                int8 = session(path, threads)
-                int8_ms = median_ms(lambda: int8.run(None, feed), repeats)
+            timings = timed_sessions(fp32_path, paths, calibration[0], threads, repeats)
+            _, _, fp32_ms = next(timings)
+            for variant, _, int8_ms in timings:
                 records.append({"kind": "latency", "model": name, "output_op": output_op, "runtime": "onnx",
                                 "precision": "int8", "variant": variant, "threads": threads,
                                 "median_ms": round(int8_ms, 3), "fp32_median_ms": round(fp32_ms, 3),

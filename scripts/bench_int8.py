@@ -92,6 +92,15 @@ def quantize_variants(model_path, folder, calibration, keep_float):
     return paths
 
 
+def timed_sessions(fp32_path, paths, batch, threads, repeats):
+    """Yields (variant, session, median ms on ``batch``) for fp32 first, then each int8 variant of
+    ``paths``, at ``threads``."""
+    for variant, path in {"fp32": fp32_path, **paths}.items():
+        runner = session(path, threads)
+        feed = {runner.get_inputs()[0].name: batch}
+        yield variant, runner, median_ms(lambda: runner.run(None, feed), repeats)
+
+
 def agreement(reference, candidate, batches):
     name = reference.get_inputs()[0].name
     shares = [np.mean((reference.run(None, {name: b})[0] > 0.5) == (candidate.run(None, {name: b})[0] > 0.5))
@@ -121,14 +130,11 @@ def main():
         label = os.path.basename(os.path.normpath(model_dir))
         paths = quantize_variants(fp32_path, os.path.join(args.work_dir, label), calibration, args.keep_float)
         for threads in args.threads:
-            fp32 = session(fp32_path, threads)
-            name = fp32.get_inputs()[0].name
-            fp32_ms = median_ms(lambda: fp32.run(None, {name: calibration[0]}), REPEATS)
+            timings = timed_sessions(fp32_path, paths, calibration[0], threads, REPEATS)
+            _, fp32, fp32_ms = next(timings)
             emit({"kind": "int8", "model_dir": label, "variant": "fp32", "threads": threads,
                   "median_ms": round(fp32_ms, 3)})
-            for variant, path in paths.items():
-                int8 = session(path, threads)
-                int8_ms = median_ms(lambda: int8.run(None, {name: calibration[0]}), REPEATS)
+            for variant, int8, int8_ms in timings:
                 record = {"kind": "int8", "model_dir": label, "variant": variant, "threads": threads,
                           "median_ms": round(int8_ms, 3), "speedup": round(fp32_ms / int8_ms, 2)}
                 if threads == args.threads[0]:
